@@ -1,0 +1,35 @@
+//! # portcullis-web
+//!
+//! The web building blocks of Portcullis. This crate holds the parts that speak HTTP
+//! conventions without depending on an HTTP framework, so they can be reused by any
+//! server integration:
+//!
+//! | module | what |
+//! |---|---|
+//! | [`ticket`] | auth ticket cookies byte-compatible with Pyramid's `AuthTktCookieHelper` (mod_auth_tkt) |
+//! | [`secret`] | the master secret and HKDF-derived per-subsystem keys |
+//!
+//! # Example
+//!
+//! ```
+//! use portcullis_web::secret::MasterSecret;
+//! use portcullis_web::ticket::{AuthTktCookie, ClientIp, TicketRequest, TicketSecret, UserId};
+//!
+//! let master = MasterSecret::new(b"a 32+ byte secret from the config file".to_vec())?;
+//! let policy = AuthTktCookie::builder(TicketSecret::derived(&master)).build()?;
+//! let req = TicketRequest::new("example.com", ClientIp::UNSPECIFIED);
+//! let set_cookie = policy.remember(&UserId::Int(42), &[], &req, 1_700_000_000)?;
+//! assert!(set_cookie[0].starts_with("auth_tkt="));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Design decisions
+//!
+//! * **One master secret, one key per subsystem** (HKDF-SHA256), following Pyramid's
+//!   admonishment against sharing a secret between signing subsystems; see [`secret`].
+//! * **No framework types** in [`ticket`] or [`secret`]: time, client address and host
+//!   are passed in, header values come back as strings.
+#![forbid(unsafe_code)]
+
+pub mod secret;
+pub mod ticket;

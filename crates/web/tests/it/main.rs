@@ -1,0 +1,3 @@
+//! Integration tests of portcullis-web (one binary).
+
+mod ticket_pyramid;
