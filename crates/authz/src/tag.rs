@@ -67,10 +67,17 @@ impl fmt::Display for TagError {
                 write!(f, "tag `{tag}` has an empty segment between two slashes")
             }
             TagError::TooLong { len } => {
-                write!(f, "a tag is at most {MAX_TAG_LEN} bytes long, this one has {len}")
+                write!(
+                    f,
+                    "a tag is at most {MAX_TAG_LEN} bytes long, this one has {len}"
+                )
             }
             TagError::ControlCharacter { tag } => {
-                write!(f, "tag `{}` contains a control character", tag.escape_debug())
+                write!(
+                    f,
+                    "tag `{}` contains a control character",
+                    tag.escape_debug()
+                )
             }
         }
     }
@@ -89,10 +96,14 @@ impl Tag {
             return Err(TagError::TooLong { len: trimmed.len() });
         }
         if trimmed.chars().any(char::is_control) {
-            return Err(TagError::ControlCharacter { tag: raw.to_owned() });
+            return Err(TagError::ControlCharacter {
+                tag: raw.to_owned(),
+            });
         }
         if trimmed.split('/').any(str::is_empty) {
-            return Err(TagError::EmptySegment { tag: raw.to_owned() });
+            return Err(TagError::EmptySegment {
+                tag: raw.to_owned(),
+            });
         }
         Ok(Tag(trimmed.to_owned()))
     }
@@ -239,15 +250,27 @@ mod tests {
     fn invalid_tags() {
         assert_eq!(Tag::new(""), Err(TagError::Empty));
         assert_eq!(Tag::new("///"), Err(TagError::Empty));
-        assert!(matches!(Tag::new("a//b"), Err(TagError::EmptySegment { .. })));
-        assert!(matches!(Tag::new("a\nb"), Err(TagError::ControlCharacter { .. })));
-        assert!(matches!(Tag::new(&"x".repeat(600)), Err(TagError::TooLong { len: 600 })));
+        assert!(matches!(
+            Tag::new("a//b"),
+            Err(TagError::EmptySegment { .. })
+        ));
+        assert!(matches!(
+            Tag::new("a\nb"),
+            Err(TagError::ControlCharacter { .. })
+        ));
+        assert!(matches!(
+            Tag::new(&"x".repeat(600)),
+            Err(TagError::TooLong { len: 600 })
+        ));
         assert!(Tag::new("a b/ü é").is_ok());
     }
 
     #[test]
     fn keys_and_ranges_agree_with_is_within() {
-        let all = ["a", "a/b", "a/b/c", "a/bc", "ab", "a0", "a/b0", "b", "a/b/c/d"].map(t);
+        let all = [
+            "a", "a/b", "a/b/c", "a/bc", "ab", "a0", "a/b0", "b", "a/b/c/d",
+        ]
+        .map(t);
         for x in &all {
             for y in &all {
                 let (lo, hi) = y.key_range();
@@ -262,7 +285,8 @@ mod tests {
 
     #[test]
     fn ancestors() {
-        let v: Vec<_> = t("a/b/c").ancestors_and_self().collect();
+        let abc = t("a/b/c");
+        let v: Vec<_> = abc.ancestors_and_self().collect();
         assert_eq!(v, ["a", "a/b", "a/b/c"]);
         assert_eq!(t("a/b/c").segments().collect::<Vec<_>>(), ["a", "b", "c"]);
     }
