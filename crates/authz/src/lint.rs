@@ -7,12 +7,18 @@
 //! let tree = ResourceTree::builder()
 //!     .acl("/", Acl::new()
 //!         .allow("system.Everyone", "view")
+//!         .allow("group:staff", "publish") // no route requires `publish`
 //!         .deny_all()
-//!         .allow("bob", "edit"))          // after DENY_ALL: dead
+//!         .allow("bob", "edit"))           // after DENY_ALL: dead
 //!     .build()?;
-//! let findings = lint(&tree, Some(&["view"]));
-//! assert!(matches!(findings[0].kind, FindingKind::AfterDenyAll { deny_all_index: 1 }));
-//! assert!(matches!(findings[1].kind, FindingKind::NeverRequired { .. })); // `edit`
+//! let findings = lint(&tree, Some(&["view", "edit"]));
+//! assert_eq!(findings.len(), 2);
+//! assert!(matches!(&findings[0].kind, FindingKind::NeverRequired { permission } if permission == "publish"));
+//! assert!(matches!(findings[1].kind, FindingKind::AfterDenyAll { deny_all_index: 2 }));
+//! assert_eq!(
+//!     findings[1].to_string(),
+//!     "/: entry 3 ('Allow', 'bob', 'edit') can never take effect: it follows DENY_ALL (entry 2)"
+//! );
 //! # Ok::<(), portcullis_authz::tree::TreeError>(())
 //! ```
 
