@@ -86,9 +86,11 @@
 pub mod ace;
 pub mod acl;
 pub mod decision;
+pub mod identity;
 pub mod lint;
 #[cfg(feature = "policy-file")]
 pub mod policy_file;
+pub mod predicate;
 pub mod principal;
 pub mod resource;
 pub mod tag;
