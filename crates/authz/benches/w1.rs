@@ -85,7 +85,7 @@ fn main() {
             times.push(t0.elapsed().as_secs_f64());
             black_box(allowed);
         }
-        emit("portcullis-compiled", name, queries.len(), &mut times);
+        emit("portcullis-compiled", &name.to_uppercase(), queries.len(), &mut times);
 
         // Variant 2: permission looked up by name inside the timed loop.
         let by_name: Vec<_> = w
@@ -106,7 +106,7 @@ fn main() {
         }
         emit(
             "portcullis-compiled-by-name",
-            name,
+            &name.to_uppercase(),
             by_name.len(),
             &mut times,
         );
@@ -129,6 +129,6 @@ fn main() {
             }
             times.push(t0.elapsed().as_secs_f64());
         }
-        emit("portcullis-reference-walk", name, n_ref, &mut times);
+        emit("portcullis-reference-walk", &name.to_uppercase(), n_ref, &mut times);
     }
 }
