@@ -1,0 +1,163 @@
+//! The two database backends, opening, and dispatch.
+//!
+//! Every store method is written once, as a body that [`on_pool!`] instantiates for
+//! each backend's pool type: the SQL is shared (both engines accept `$1` placeholders,
+//! `RETURNING`, `ON CONFLICT DO NOTHING`, `INTERSECT`/`UNION`), and the few places that
+//! differ ask [`Backend::kind`].
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{ConnectOptions, Transaction};
+
+use crate::error::{Result, StoreError};
+
+/// Which database engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BackendKind {
+    /// SQLite (a file, or in memory).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Backend {
+    pub(crate) fn kind(&self) -> BackendKind {
+        match self {
+            Backend::Sqlite(_) => BackendKind::Sqlite,
+            Backend::Postgres(_) => BackendKind::Postgres,
+        }
+    }
+
+    pub(crate) async fn close(&self) {
+        match self {
+            Backend::Sqlite(p) => p.close().await,
+            Backend::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// Runs `$body` with `$pool` bound to the backend's concrete pool.
+macro_rules! on_pool {
+    ($backend:expr, $pool:ident => $body:expr) => {
+        match $backend {
+            $crate::backend::Backend::Sqlite($pool) => $body,
+            $crate::backend::Backend::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// Begins a write transaction: `BEGIN IMMEDIATE` on SQLite (takes the write lock up
+/// front, so the busy timeout applies instead of a deadlock-style `SQLITE_BUSY`
+/// when a reader later upgrades), a plain `BEGIN` on PostgreSQL.
+pub(crate) trait BeginWrite {
+    type Db: sqlx::Database;
+    async fn begin_write(&self) -> Result<Transaction<'static, Self::Db>>;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+    async fn begin_write(&self) -> Result<Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+    async fn begin_write(&self) -> Result<Transaction<'static, sqlx::Postgres>> {
+        Ok(self.begin().await?)
+    }
+}
+
+/// Removes a password from a URL before it goes into an error message.
+pub(crate) fn redact(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((userinfo, host)) = rest.split_once('@')
+    {
+        let user = userinfo.split(':').next().unwrap_or("");
+        return format!("{scheme}://{user}:***@{host}");
+    }
+    url.to_owned()
+}
+
+pub(crate) struct OpenSettings {
+    pub(crate) max_connections: u32,
+    pub(crate) busy_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+}
+
+pub(crate) async fn connect(url: &str, s: &OpenSettings) -> Result<Backend> {
+    let invalid = |reason: String| StoreError::InvalidUrl {
+        url: redact(url),
+        reason,
+    };
+    if url.starts_with("sqlite:") {
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        let mut opts = SqliteConnectOptions::from_str(url)
+            .map_err(|e| invalid(e.to_string()))?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .busy_timeout(s.busy_timeout)
+            .disable_statement_logging();
+        let mut pool = SqlitePoolOptions::new().acquire_timeout(s.connect_timeout);
+        if memory {
+            // Every connection to `:memory:` is its own database: keep exactly one, forever.
+            pool = pool
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None);
+        } else {
+            opts = opts
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal);
+            pool = pool.max_connections(s.max_connections.max(1));
+        }
+        let pool = pool.connect_with(opts).await.map_err(|e| match e {
+            sqlx::Error::Database(db) => StoreError::Unavailable(format!(
+                "cannot open sqlite database `{}`: {}",
+                redact(url),
+                db.message()
+            )),
+            other => StoreError::Unavailable(format!(
+                "cannot open sqlite database `{}`: {other}",
+                redact(url)
+            )),
+        })?;
+        Ok(Backend::Sqlite(pool))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let opts = PgConnectOptions::from_str(url)
+            .map_err(|e| invalid(e.to_string()))?
+            .disable_statement_logging();
+        let pool = PgPoolOptions::new()
+            .max_connections(s.max_connections.max(1))
+            .acquire_timeout(s.connect_timeout)
+            .connect_with(opts)
+            .await
+            .map_err(|e| {
+                StoreError::Unavailable(format!(
+                    "cannot connect to postgresql `{}`: {}",
+                    redact(url),
+                    StoreError::from(e)
+                ))
+            })?;
+        Ok(Backend::Postgres(pool))
+    } else {
+        Err(invalid(
+            "expected `sqlite:PATH`, `sqlite::memory:`, `postgres://...` or `postgresql://...`"
+                .into(),
+        ))
+    }
+}

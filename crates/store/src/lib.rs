@@ -1,0 +1,87 @@
+//! The Portcullis identity store.
+//!
+//! - [`password`]: password hashing (argon2id), verification of legacy hash formats
+//!   (salted SHA-1, web2py/py4web `CRYPT`, Django, bcrypt, argon2) and the password policy.
+//! - [`Store`]: users (py4web's `auth_user`), groups, memberships, group permissions,
+//!   hierarchical tags, API tokens, one-time action tokens and an append-only audit log,
+//!   over SQLite or PostgreSQL behind one async API, with the cached groupfinder
+//!   [`Store::principals_for`].
+//!
+//! # Example
+//!
+//! ```
+//! use portcullis_store::{NewUser, Store};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), portcullis_store::StoreError> {
+//! let store = Store::open("sqlite::memory:").await?;
+//! let alice = store.create_user(NewUser::new("alice").email("alice@example.org")).await?;
+//! store.create_group("editors", "may edit pages").await?;
+//! store.add_member(alice.id, "editors").await?;
+//! let principals = store.principals_for(alice.id).await?.expect("alice is active");
+//! assert_eq!(&principals[..], [alice.id.to_string(), "group:editors".to_owned()]);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Design decisions
+//!
+//! - **One API, two backends.** [`Store`] dispatches on an enum of `sqlx` pools; every
+//!   query is written once in SQL both engines accept (`$1` placeholders, `RETURNING`,
+//!   `ON CONFLICT DO NOTHING`). No `sqlx` type is public. `sqlx` macros stay off, so
+//!   queries are checked at run time by the integration tests on both backends.
+//! - **Migrations** are embedded SQL files, one folder per backend, applied on open by a
+//!   small migrator of our own (see [`SCHEMA_VERSION`] and `migrate.rs`), since
+//!   `sqlx::migrate!` needs the macros.
+//! - **Every write is one transaction**, and the audit event describing it is written in
+//!   the same transaction. SQLite write transactions start with `BEGIN IMMEDIATE` and a
+//!   busy timeout (5 s), and idempotent operations are retried a bounded number of times
+//!   when the database stays locked ([`StoreError::Locked`]).
+//! - **Uniqueness is the database's job.** Usernames (exact, byte-wise), e-mails (ignoring
+//!   case, through a normalized column), SSO ids and group names have unique indexes, so
+//!   concurrent registrations yield one user and [`StoreError::Conflict`] for the others.
+//! - **Groupfinder.** [`Store::principals_for`] returns `"<user id>"`, `group:NAME` for
+//!   each group, and optionally the username and `tag:PATH` for the user's `users` tags
+//!   ([`PrincipalsConfig`]); `None` for unknown, blocked and (by default) pending users.
+//!   Answers are cached in process (sharded `RwLock<HashMap>`, `Arc<[String]>` values, a
+//!   generation counter against stale fills) and invalidated by every change made through
+//!   the store; a TTL (30 s by default) bounds staleness after changes made elsewhere.
+//! - **Tags** are stored in [`portcullis_authz::tag::Tag::key`] form and found with key
+//!   range scans, never `LIKE` (case-insensitive on SQLite); PostgreSQL columns use
+//!   `COLLATE "C"` so both backends compare bytes.
+//! - **Secrets at rest are hashes.** API and action tokens are stored as SHA-256 of
+//!   32 random bytes; passwords as argon2id (legacy hashes are upgraded at login).
+//! - **Time is injected** with a [`Clock`] ([`ManualClock`] in tests), stored as Unix
+//!   seconds.
+
+pub mod password;
+
+mod audit;
+mod backend;
+mod clock;
+mod credentials;
+mod error;
+mod groups;
+mod import;
+mod migrate;
+mod model;
+mod principals;
+mod store;
+mod tags;
+mod tokens;
+mod users;
+
+pub use audit::{AuditEvent, AuditQuery, AuditRecord};
+pub use backend::BackendKind;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{Result, StoreError};
+pub use import::{ImportStats, ImportUser};
+pub use migrate::SCHEMA_VERSION;
+pub use model::{Group, Identity, NewUser, TagMatch, User, UserQuery, UserStatus, UserUpdate};
+pub use principals::Principals;
+pub use store::{PrincipalsConfig, Store, StoreOptions};
+pub use tags::{GROUPS, USERS};
+pub use tokens::{ActionPurpose, ApiToken, NewApiToken};
+
+/// Hierarchical tags (re-exported from `portcullis-authz`).
+pub use portcullis_authz::tag::Tag;

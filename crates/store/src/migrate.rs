@@ -1,0 +1,100 @@
+//! Schema migrations.
+//!
+//! Design decision: `sqlx::migrate!` is a macro from `sqlx-macros`, which the workspace keeps
+//! off, so the store runs its own tiny migrator. Migrations are SQL files embedded with
+//! `include_str!`, one folder per backend (`migrations/sqlite`, `migrations/postgres`),
+//! numbered from 1. Applied versions are recorded in `portcullis_migrations`
+//! (`version`, `name`, `applied_at`). Each migration runs in its own transaction together
+//! with its bookkeeping row, so a crash leaves the schema at a whole version. Concurrent
+//! openers serialize on `BEGIN IMMEDIATE` (SQLite) or a transaction-scoped advisory lock
+//! (PostgreSQL). A database whose version is newer than this build refuses to open.
+
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::backend::{Backend, BackendKind, BeginWrite, on_pool};
+use crate::error::{Result, StoreError};
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "init",
+    sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
+    postgres: include_str!("../migrations/postgres/0001_init.sql"),
+}];
+
+/// The newest schema version this build knows.
+pub const SCHEMA_VERSION: i64 = 1;
+
+const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS portcullis_migrations (\
+    version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+
+/// Applies the pending migrations; returns the versions applied.
+pub(crate) async fn run(backend: &Backend, now: i64) -> Result<Vec<i64>> {
+    let kind = backend.kind();
+    let mut applied = Vec::new();
+    on_pool!(backend, pool => {
+        sqlx::raw_sql(CREATE_TABLE).execute(pool).await?;
+        for m in MIGRATIONS {
+            let mut tx = pool.begin_write().await?;
+            if kind == BackendKind::Postgres {
+                sqlx::query("SELECT pg_advisory_xact_lock(727384001)")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let current: i64 =
+                sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM portcullis_migrations")
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("v")?;
+            if current > SCHEMA_VERSION {
+                return Err(StoreError::SchemaTooNew {
+                    found: current,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            if current >= m.version {
+                tx.rollback().await?;
+                continue;
+            }
+            let sql = match kind {
+                BackendKind::Sqlite => m.sqlite,
+                BackendKind::Postgres => m.postgres,
+            };
+            sqlx::raw_sql(AssertSqlSafe(sql))
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::Migration {
+                    version: m.version,
+                    reason: StoreError::from(e).to_string(),
+                })?;
+            sqlx::query("INSERT INTO portcullis_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+                .bind(m.version)
+                .bind(m.name)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            applied.push(m.version);
+        }
+    });
+    Ok(applied)
+}
+
+/// The schema version recorded in the database (0 when none).
+pub(crate) async fn current_version(backend: &Backend) -> Result<i64> {
+    on_pool!(backend, pool => {
+        sqlx::raw_sql(CREATE_TABLE).execute(pool).await?;
+        let v: i64 =
+            sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM portcullis_migrations")
+                .fetch_one(pool)
+                .await?
+                .try_get("v")?;
+        Ok(v)
+    })
+}

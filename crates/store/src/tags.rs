@@ -1,0 +1,204 @@
+//! Tags on `(kind, record id)` pairs, with py4web's hierarchical semantics.
+//!
+//! Each tag is stored in its [`Tag::key`] form (`/teacher/high-school/`), so "tagged with
+//! `t` or anything below it" is the key range [`Tag::key_range`], an index range scan on
+//! `(kind, key, record_id)` on both backends. `LIKE` is never used: SQLite's `LIKE` is
+//! case-insensitive, while tags are case-sensitive. PostgreSQL columns use `COLLATE "C"`
+//! so that the range compares bytes, like SQLite's `BINARY` collation.
+//!
+//! Kinds are free-form names: `users` and `groups` are cleaned up when a user or group
+//! is deleted; an application's own kinds need no registration.
+
+use portcullis_authz::tag::Tag;
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::backend::{BeginWrite, on_pool};
+use crate::error::{Result, StoreError};
+use crate::model::TagMatch;
+use crate::store::Store;
+
+/// The tag kind of users (`auth_user` records).
+pub const USERS: &str = "users";
+/// The tag kind of groups.
+pub const GROUPS: &str = "groups";
+
+fn check_kind(kind: &str) -> Result<()> {
+    if kind.is_empty() || kind.len() > 64 {
+        return Err(StoreError::invalid("kind", "must be 1 to 64 bytes long"));
+    }
+    if kind.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(StoreError::invalid(
+            "kind",
+            format!(
+                "`{}` contains whitespace or a control character",
+                kind.escape_debug()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+impl Store {
+    fn tags_changed(&self, kind: &str, id: i64) {
+        if kind == USERS && self.inner.principals.include_user_tags {
+            self.invalidate_principals(id);
+        }
+    }
+
+    /// Adds `tags` to record `id` of `kind`, in order; tags it already has keep their
+    /// place. Returns how many were new.
+    pub async fn add_tags(&self, kind: &str, id: i64, tags: &[Tag]) -> Result<u64> {
+        check_kind(kind)?;
+        let added = self
+            .retry(|| async {
+                on_pool!(&self.inner.backend, pool => {
+                    let mut tx = pool.begin_write().await?;
+                    let mut added = 0;
+                    for t in tags {
+                        added += sqlx::query(
+                            "INSERT INTO tags (kind, record_id, key) VALUES ($1, $2, $3) \
+                             ON CONFLICT DO NOTHING",
+                        )
+                        .bind(kind)
+                        .bind(id)
+                        .bind(t.key())
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    }
+                    tx.commit().await?;
+                    Ok(added)
+                })
+            })
+            .await?;
+        self.tags_changed(kind, id);
+        Ok(added)
+    }
+
+    /// Removes exactly `tags` (not their descendants) from record `id` of `kind`.
+    /// Returns how many were removed.
+    pub async fn remove_tags(&self, kind: &str, id: i64, tags: &[Tag]) -> Result<u64> {
+        check_kind(kind)?;
+        let removed = self
+            .retry(|| async {
+                on_pool!(&self.inner.backend, pool => {
+                    let mut tx = pool.begin_write().await?;
+                    let mut removed = 0;
+                    for t in tags {
+                        removed += sqlx::query(
+                            "DELETE FROM tags WHERE kind = $1 AND key = $2 AND record_id = $3",
+                        )
+                        .bind(kind)
+                        .bind(t.key())
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    }
+                    tx.commit().await?;
+                    Ok(removed)
+                })
+            })
+            .await?;
+        self.tags_changed(kind, id);
+        Ok(removed)
+    }
+
+    /// The tags of record `id` of `kind`, in insertion order.
+    pub async fn get_tags(&self, kind: &str, id: i64) -> Result<Vec<Tag>> {
+        check_kind(kind)?;
+        self.retry(|| async {
+            on_pool!(&self.inner.backend, pool => {
+                let rows = sqlx::query(
+                    "SELECT key FROM tags WHERE kind = $1 AND record_id = $2 ORDER BY id",
+                )
+                .bind(kind)
+                .bind(id)
+                .fetch_all(pool)
+                .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    let key: String = r.try_get("key")?;
+                    out.push(Tag::from_key(&key).map_err(|e| StoreError::Corrupt {
+                        column: "tags.key",
+                        reason: e.to_string(),
+                    })?);
+                }
+                Ok(out)
+            })
+        })
+        .await
+    }
+
+    /// The ids (ascending) of the records of `kind` carrying every one (`TagMatch::All`)
+    /// or any (`TagMatch::Any`) of `tags`, hierarchically: a record tagged `a/b/c` is
+    /// found by `a`, `a/b` and `a/b/c`, never by `b` or `A`.
+    pub async fn find_tagged(&self, kind: &str, tags: &[Tag], mode: TagMatch) -> Result<Vec<i64>> {
+        self.find_tagged_page(kind, tags, mode, 0, None).await
+    }
+
+    /// Like [`Store::find_tagged`], for ids greater than `after_id`, at most `limit`.
+    pub async fn find_tagged_page(
+        &self,
+        kind: &str,
+        tags: &[Tag],
+        mode: TagMatch,
+        after_id: i64,
+        limit: Option<u32>,
+    ) -> Result<Vec<i64>> {
+        check_kind(kind)?;
+        if tags.is_empty() {
+            return Err(StoreError::invalid("tags", "at least one tag is needed"));
+        }
+        let op = match mode {
+            TagMatch::All => " INTERSECT ",
+            TagMatch::Any => " UNION ",
+        };
+        let mut sql = String::from("SELECT record_id FROM (");
+        for i in 0..tags.len() {
+            if i > 0 {
+                sql.push_str(op);
+            }
+            let lo = 4 + 2 * i;
+            sql.push_str(&format!(
+                "SELECT record_id FROM tags WHERE kind = $1 AND key >= ${lo} AND key < ${} \
+                 AND record_id > $2",
+                lo + 1
+            ));
+        }
+        sql.push_str(") AS found ORDER BY record_id LIMIT $3");
+        let limit = limit.map_or(i64::MAX, i64::from);
+        let ranges: Vec<(String, String)> = tags.iter().map(Tag::key_range).collect();
+        self.retry(|| async {
+            on_pool!(&self.inner.backend, pool => {
+                let mut q = sqlx::query(AssertSqlSafe(sql.clone()))
+                    .bind(kind)
+                    .bind(after_id)
+                    .bind(limit);
+                for (lo, hi) in &ranges {
+                    q = q.bind(lo.clone()).bind(hi.clone());
+                }
+                let rows = q.fetch_all(pool).await?;
+                rows.iter()
+                    .map(|r| r.try_get::<i64, _>("record_id").map_err(StoreError::from))
+                    .collect()
+            })
+        })
+        .await
+    }
+
+    /// Removes every tag of record `id` of `kind`; returns how many.
+    pub async fn clear_tags(&self, kind: &str, id: i64) -> Result<u64> {
+        check_kind(kind)?;
+        let n = on_pool!(&self.inner.backend, pool => {
+            sqlx::query("DELETE FROM tags WHERE kind = $1 AND record_id = $2")
+                .bind(kind)
+                .bind(id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        self.tags_changed(kind, id);
+        Ok(n)
+    }
+}

@@ -1,0 +1,159 @@
+//! Hierarchical tags, identical on both backends.
+
+use portcullis_store::{NewUser, StoreError, Tag, TagMatch};
+
+use crate::harness::Ctx;
+
+fn t(s: &str) -> Tag {
+    Tag::new(s).unwrap()
+}
+
+fn ts(list: &[&str]) -> Vec<Tag> {
+    list.iter().map(|s| t(s)).collect()
+}
+
+async fn add_get_remove(ctx: Ctx) {
+    let s = &ctx.store;
+    assert_eq!(
+        s.add_tags(
+            "users",
+            1,
+            &ts(&["zeta", "alpha", "teacher/high-school/physics"])
+        )
+        .await
+        .unwrap(),
+        3
+    );
+    assert_eq!(
+        s.add_tags("users", 1, &ts(&["alpha", "beta"]))
+            .await
+            .unwrap(),
+        1
+    );
+    let got: Vec<String> = s
+        .get_tags("users", 1)
+        .await
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        got,
+        ["zeta", "alpha", "teacher/high-school/physics", "beta"],
+        "insertion order"
+    );
+    // Removing a parent does not remove descendants: tags are removed exactly.
+    assert_eq!(
+        s.remove_tags("users", 1, &ts(&["teacher"])).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        s.remove_tags("users", 1, &ts(&["/alpha/", "nope"]))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(s.get_tags("users", 1).await.unwrap().len(), 3);
+    // Kinds are independent, and free-form.
+    assert!(s.get_tags("invoices", 1).await.unwrap().is_empty());
+    s.add_tags("invoices", 1, &ts(&["paid"])).await.unwrap();
+    assert_eq!(s.get_tags("invoices", 1).await.unwrap(), ts(&["paid"]));
+    assert_eq!(s.clear_tags("invoices", 1).await.unwrap(), 1);
+    assert!(matches!(
+        s.get_tags("", 1).await,
+        Err(StoreError::InvalidInput { field: "kind", .. })
+    ));
+}
+store_test!(add_get_remove);
+
+async fn find_semantics(ctx: Ctx) {
+    let s = &ctx.store;
+    s.add_tags("users", 1, &ts(&["teacher/high-school/physics", "dancer"]))
+        .await
+        .unwrap();
+    s.add_tags("users", 2, &ts(&["teacher/high-school"]))
+        .await
+        .unwrap();
+    s.add_tags("users", 3, &ts(&["teacherX", "Teacher", "dancer/ballet"]))
+        .await
+        .unwrap();
+    s.add_tags(
+        "users",
+        4,
+        &ts(&["physics", "teacher0", "100%_sure", "ünï/cödé"]),
+    )
+    .await
+    .unwrap();
+    s.add_tags("groups", 5, &ts(&["teacher"])).await.unwrap();
+
+    let find = |tags: &[&str], mode| {
+        let tags = ts(tags);
+        async move { s.find_tagged("users", &tags, mode).await.unwrap() }
+    };
+    // Hierarchy, from the seed: the record is found by each ancestor.
+    assert_eq!(
+        find(&["teacher/high-school/physics"], TagMatch::All).await,
+        [1]
+    );
+    assert_eq!(find(&["teacher/high-school"], TagMatch::All).await, [1, 2]);
+    assert_eq!(find(&["/teacher/"], TagMatch::All).await, [1, 2]);
+    // Whole segments, never suffixes, case-sensitive.
+    assert_eq!(find(&["physics"], TagMatch::All).await, [4]);
+    assert_eq!(find(&["Teacher"], TagMatch::All).await, [3]);
+    assert_eq!(find(&["TEACHER"], TagMatch::All).await, Vec::<i64>::new());
+    assert_eq!(find(&["teacherX"], TagMatch::All).await, [3]);
+    // LIKE wildcards are ordinary characters.
+    assert_eq!(find(&["100%_sure"], TagMatch::All).await, [4]);
+    assert_eq!(find(&["100"], TagMatch::All).await, Vec::<i64>::new());
+    assert_eq!(find(&["ünï"], TagMatch::All).await, [4]);
+    // All-of and any-of.
+    assert_eq!(find(&["teacher", "dancer"], TagMatch::All).await, [1]);
+    assert_eq!(find(&["teacher", "dancer"], TagMatch::Any).await, [1, 2, 3]);
+    assert_eq!(
+        find(&["dancer/ballet", "physics"], TagMatch::Any).await,
+        [3, 4]
+    );
+    assert_eq!(
+        find(&["teacher", "nothing"], TagMatch::All).await,
+        Vec::<i64>::new()
+    );
+    // Paging.
+    let page = s
+        .find_tagged_page(
+            "users",
+            &ts(&["teacher", "dancer"]),
+            TagMatch::Any,
+            1,
+            Some(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page, [2]);
+    assert!(matches!(
+        s.find_tagged("users", &[], TagMatch::All).await,
+        Err(StoreError::InvalidInput { .. })
+    ));
+}
+store_test!(find_semantics);
+
+async fn user_deletion_drops_its_tags(ctx: Ctx) {
+    let s = &ctx.store;
+    let u = s.create_user(NewUser::new("tagged")).await.unwrap();
+    s.add_tags("users", u.id, &ts(&["a"])).await.unwrap();
+    s.add_tags("notes", u.id, &ts(&["a"])).await.unwrap();
+    s.delete_user(u.id).await.unwrap();
+    assert!(
+        s.find_tagged("users", &ts(&["a"]), TagMatch::All)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.find_tagged("notes", &ts(&["a"]), TagMatch::All)
+            .await
+            .unwrap(),
+        [u.id],
+        "application kinds are the application's"
+    );
+}
+store_test!(user_deletion_drops_its_tags);
