@@ -136,6 +136,7 @@ mod builtin;
 mod compound;
 mod custom;
 mod display;
+mod error;
 mod message;
 mod parse;
 mod verdict;
@@ -153,7 +154,8 @@ pub use builtin::{
 };
 pub use compound::{all, any, not};
 pub use custom::CustomPredicate;
-pub use parse::{MAX_DEPTH, MAX_EXPRESSION_LEN, ParseError, ParseErrorKind, Parser};
+pub use error::{ParseError, ParseErrorKind};
+pub use parse::{MAX_DEPTH, MAX_EXPRESSION_LEN, Parser};
 pub use verdict::{NotMet, Status, Verdict};
 
 /// A condition on an [`Identity`], with an optional custom message.
