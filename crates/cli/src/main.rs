@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod acl;
+mod password;
 mod predicate;
 
 /// Portcullis: authentication and authorization for Rust web applications.
@@ -31,6 +32,9 @@ enum Command {
     /// Evaluate a predicate expression against an identity.
     #[command(subcommand)]
     Predicate(predicate::PredicateCommand),
+    /// Hash and verify passwords (argon2id; legacy Django, web2py, bcrypt hashes verified).
+    #[command(subcommand)]
+    Password(password::PasswordCommand),
 }
 
 /// What a subcommand reports; `main` turns it into the process exit code.
@@ -55,6 +59,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Acl(cmd) => acl::run(cmd),
         Command::Predicate(cmd) => predicate::run(cmd),
+        Command::Password(cmd) => password::run(cmd),
     };
     match result {
         Ok(Outcome::Yes) => ExitCode::SUCCESS,
