@@ -95,13 +95,23 @@ impl HexDigest {
     }
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
+/// Lower-case hex pair of every byte value (one lookup per byte).
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut t = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = [DIGITS[i >> 4], DIGITS[i & 0x0f]];
+        i += 1;
+    }
+    t
+};
 
 fn hex_into(src: &[u8], dst: &mut [u8]) -> usize {
+    let (pairs, _) = dst.as_chunks_mut::<2>();
     let mut n = 0;
-    for (b, pair) in src.iter().zip(dst.chunks_exact_mut(2)) {
-        pair[0] = HEX[usize::from(b >> 4)];
-        pair[1] = HEX[usize::from(b & 0x0f)];
+    for (b, pair) in src.iter().zip(pairs) {
+        *pair = HEX_PAIRS[usize::from(*b)];
         n += 2;
     }
     n
@@ -117,28 +127,51 @@ pub(crate) struct Fields<'a> {
     pub(crate) user_data: &'a [u8],
 }
 
+/// Messages up to this size are assembled on the stack and hashed with one update
+/// (many small `update` calls cost more than the copy).
+const STACK_MSG: usize = 384;
+
 fn double_hash<D: Digest>(f: &Fields<'_>) -> HexDigest {
-    let mut h = D::new();
-    match f.ip {
+    let mut digits = [0u8; 20];
+    let mut ip_ts = [0u8; 8];
+    let (ip_part, ts_part): (&[u8], &[u8]) = match f.ip {
         ClientIp::V4(octets) => {
             // encode_ip_timestamp: 4 octets + the low 32 bits of the timestamp, big-endian.
             let t = (f.timestamp & 0xffff_ffff) as u32;
-            h.update(octets);
-            h.update(t.to_be_bytes());
+            ip_ts[..4].copy_from_slice(octets);
+            ip_ts[4..].copy_from_slice(&t.to_be_bytes());
+            (&ip_ts, &[])
         }
-        ClientIp::Text(ip) => {
-            // Pyramid: `ip + str(int(timestamp))` for addresses containing ':'.
-            let mut digits = [0u8; 20];
-            h.update(ip.as_bytes());
-            h.update(decimal(f.timestamp, &mut digits));
+        // Pyramid: `ip + str(int(timestamp))` for addresses containing ':'.
+        ClientIp::Text(ip) => (ip.as_bytes(), decimal(f.timestamp, &mut digits)),
+    };
+    let parts: [&[u8]; 8] = [
+        ip_part,
+        ts_part,
+        f.secret,
+        f.userid,
+        b"\0",
+        f.tokens,
+        b"\0",
+        f.user_data,
+    ];
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    let mut h = D::new();
+    if total <= STACK_MSG {
+        let mut msg = [0u8; STACK_MSG];
+        let mut n = 0;
+        for p in parts {
+            if let Some(dst) = msg.get_mut(n..n + p.len()) {
+                dst.copy_from_slice(p);
+            }
+            n += p.len();
+        }
+        h.update(msg.get(..n).unwrap_or(&[]));
+    } else {
+        for p in parts {
+            h.update(p);
         }
     }
-    h.update(f.secret);
-    h.update(f.userid);
-    h.update([0u8]);
-    h.update(f.tokens);
-    h.update([0u8]);
-    h.update(f.user_data);
     let first = h.finalize();
     let mut hex1 = [0u8; 128];
     let n = hex_into(&first, &mut hex1);

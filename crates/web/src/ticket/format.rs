@@ -133,7 +133,8 @@ pub fn calculate_digest(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedTicket<'t> {
     timestamp: u64,
-    userid: Cow<'t, str>,
+    /// As written (percent-encoded); known to decode to UTF-8.
+    userid_quoted: &'t str,
     tokens: &'t str,
     user_data: &'t str,
 }
@@ -145,9 +146,16 @@ impl<'t> ParsedTicket<'t> {
     }
 
     /// The userid, percent-decoded (still encoded per `userid_type`, see
-    /// [`crate::ticket::AuthTktCookie::identify`]).
-    pub fn userid(&self) -> &str {
-        &self.userid
+    /// [`crate::ticket::AuthTktCookie::identify`]). Decoded on each call (verification
+    /// itself decodes into a stack buffer and does not allocate).
+    pub fn userid(&self) -> Cow<'t, str> {
+        // INVARIANT: parse_ticket checked that this decodes to UTF-8.
+        unquote(self.userid_quoted).unwrap_or(Cow::Borrowed(""))
+    }
+
+    /// The userid as written in the ticket (percent-encoded).
+    pub fn userid_quoted(&self) -> &'t str {
+        self.userid_quoted
     }
 
     /// The tokens, without empty entries. (Pyramid's `parse_ticket` returns `['']` for
@@ -165,19 +173,14 @@ impl<'t> ParsedTicket<'t> {
     pub fn user_data(&self) -> &'t str {
         self.user_data
     }
-
-    /// Takes ownership of the userid.
-    pub fn into_userid(self) -> String {
-        self.userid.into_owned()
-    }
 }
 
 /// Checks a ticket like Pyramid's `parse_ticket(secret, ticket, ip, hashalg)`.
 ///
 /// Strips surrounding `"`, reads the digest (its length set by `hashalg`), the 8 hex
 /// digit timestamp, the percent-encoded userid up to `!`, then the tokens and user
-/// data, recomputes the digest and compares it in constant time. Never panics; the
-/// only allocation is the decoded userid when it contains `%`.
+/// data, recomputes the digest and compares it in constant time. Never panics and does
+/// not allocate (userids over 256 bytes are decoded on the heap).
 ///
 /// Deliberately stricter than Pyramid where Pyramid never issues such a ticket: the
 /// timestamp must be exactly 8 hex digits (Python's `int(x, 16)` also takes `0x`,
@@ -219,7 +222,23 @@ pub fn parse_ticket<'t>(
     // The 8 bytes before this index are ASCII, so it is a char boundary.
     let fields = t.get(ds + 8..).ok_or(BadTicket::BadTimestamp)?;
     let (userid_q, data) = fields.split_once('!').ok_or(BadTicket::MissingSeparator)?;
-    let userid = unquote(userid_q)?;
+    let mut stack = [0u8; 256];
+    let heap: Vec<u8>;
+    let userid: &[u8] = if !userid_q.contains('%') {
+        userid_q.as_bytes()
+    } else if userid_q.len() <= stack.len() {
+        let n = unquote_into(userid_q.as_bytes(), &mut stack);
+        stack.get(..n).unwrap_or(&[])
+    } else {
+        let mut v = vec![0u8; userid_q.len()];
+        let n = unquote_into(userid_q.as_bytes(), &mut v);
+        v.truncate(n);
+        heap = v;
+        &heap
+    };
+    if std::str::from_utf8(userid).is_err() {
+        return Err(BadTicket::InvalidUserid);
+    }
     let (tokens, user_data) = data.split_once('!').unwrap_or(("", data));
     let expected = digest::compute(
         hashalg,
@@ -227,20 +246,39 @@ pub fn parse_ticket<'t>(
             ip,
             timestamp,
             secret: secret.as_bytes(),
-            userid: userid.as_bytes(),
+            userid,
             tokens: tokens.as_bytes(),
             user_data: user_data.as_bytes(),
         },
     );
-    if !bool::from(expected.as_bytes().ct_eq(given_digest)) {
+    if !ct_eq(expected.as_bytes(), given_digest) {
         return Err(BadTicket::BadDigest);
     }
     Ok(ParsedTicket {
         timestamp,
-        userid,
+        userid_quoted: userid_q,
         tokens,
         user_data,
     })
+}
+
+/// Constant-time equality of two equal-length digests: the differences are OR-ed
+/// over 8-byte words (no early exit) and only the final word goes through `subtle`.
+/// (`subtle`'s slice comparison costs about as much as a SHA-512 block here.)
+fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut diff = 0u64;
+    let (a8, a_rest) = a.as_chunks::<8>();
+    let (b8, b_rest) = b.as_chunks::<8>();
+    for (x, y) in a8.iter().zip(b8) {
+        diff |= u64::from_ne_bytes(*x) ^ u64::from_ne_bytes(*y);
+    }
+    for (x, y) in a_rest.iter().zip(b_rest) {
+        diff |= u64::from(x ^ y);
+    }
+    diff.ct_eq(&0).into()
 }
 
 /// `urllib.parse.quote(s, safe='/')`: everything but `A-Za-z0-9_.-~/` as `%XX` (upper case).
@@ -273,28 +311,38 @@ fn hexval(c: u8) -> Option<u8> {
     }
 }
 
+/// `urllib.parse.unquote` at the byte level: `%XX` decoded, any other `%` kept.
+/// Writes at most `s.len()` bytes into `out` (which must be at least that long) and
+/// returns the decoded length.
+fn unquote_into(s: &[u8], out: &mut [u8]) -> usize {
+    let mut i = 0;
+    let mut n = 0;
+    while let Some(&c) = s.get(i) {
+        let (byte, used) = match (
+            c,
+            s.get(i + 1).copied().and_then(hexval),
+            s.get(i + 2).copied().and_then(hexval),
+        ) {
+            (b'%', Some(h), Some(l)) => (h << 4 | l, 3),
+            _ => (c, 1),
+        };
+        if let Some(slot) = out.get_mut(n) {
+            *slot = byte;
+        }
+        n += 1;
+        i += used;
+    }
+    n.min(out.len())
+}
+
 /// `urllib.parse.unquote`: `%XX` decoded, any other `%` kept; the result must be UTF-8.
 pub(crate) fn unquote(s: &str) -> Result<Cow<'_, str>, BadTicket> {
     if !s.contains('%') {
         return Ok(Cow::Borrowed(s));
     }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while let Some(&c) = b.get(i) {
-        if c == b'%'
-            && let (Some(h), Some(l)) = (
-                b.get(i + 1).copied().and_then(hexval),
-                b.get(i + 2).copied().and_then(hexval),
-            )
-        {
-            out.push(h << 4 | l);
-            i += 3;
-            continue;
-        }
-        out.push(c);
-        i += 1;
-    }
+    let mut out = vec![0u8; s.len()];
+    let n = unquote_into(s.as_bytes(), &mut out);
+    out.truncate(n);
     String::from_utf8(out)
         .map(Cow::Owned)
         .map_err(|_| BadTicket::InvalidUserid)

@@ -219,7 +219,7 @@ impl AuthTktCookie {
             });
         }
         let user_data = t.user_data();
-        let mut userid = Decoded::Text(t.userid().to_owned());
+        let mut userid = Decoded::Text(t.userid().into_owned());
         for datum in user_data.split('|').filter(|d| !d.is_empty()) {
             if let Some(kind) = datum.strip_prefix("userid_type:") {
                 userid = userid.decode(kind).ok_or_else(|| BadTicket::UseridDecode {

@@ -180,7 +180,7 @@ fn tickets_are_byte_identical_and_verify_both_ways() {
             expect_ok.push(false);
         }
         // Quoted, as a cookie jar may hand it over.
-        if i % 10 == 0 {
+        if i.is_multiple_of(10) {
             parse.push(json!({"secret": SECRET, "ticket": format!("\"{cookie}\""), "ip": c.ip, "hashalg": c.alg.name()}));
             expect_ok.push(true);
         }
@@ -408,7 +408,11 @@ fn remember_identify_forget_match_pyramid() {
         for delta in DELTAS {
             k += 1;
             // Sometimes the request comes from another address (include_ip must refuse it).
-            let from = if k % 7 == 0 { "192.0.2.99" } else { remote };
+            let from = if k.is_multiple_of(7) {
+                "192.0.2.99"
+            } else {
+                remote
+            };
             let treq = TicketRequest::new(host, ClientIp::parse(from).unwrap());
             let header = format!("other=1; {}", cookie_pair(&rust_remember[i][0]));
             let value = cookie_value_from_header(&header, policy.cookie_name()).unwrap();
