@@ -1,0 +1,5 @@
+//! End-to-end tests of the `portcullis` binary: exit codes, text and JSON output, errors.
+//! Each module covers one subcommand group.
+
+mod acl;
+mod util;
