@@ -52,8 +52,8 @@ fn identity() -> impl Strategy<Value = Identity> {
     })
 }
 
-/// Replaces strings by something parseable-but-different and makes the text as hostile as
-/// possible by inserting whitespace around tokens.
+/// The same text with whitespace (spaces, tabs, CR, LF) inserted around every token outside
+/// strings: it must parse to the same predicate.
 fn spaced(text: &str) -> String {
     let mut out = String::new();
     let mut in_string = false;
