@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand};
 mod acl;
 mod password;
 mod predicate;
+mod ticket;
 
 /// Portcullis: authentication and authorization for Rust web applications.
 #[derive(Debug, Parser)]
@@ -35,6 +36,9 @@ enum Command {
     /// Hash and verify passwords (argon2id; legacy Django, web2py, bcrypt hashes verified).
     #[command(subcommand)]
     Password(password::PasswordCommand),
+    /// Issue and verify Pyramid-compatible auth tickets (auth_tkt cookies).
+    #[command(subcommand)]
+    Ticket(ticket::TicketCommand),
 }
 
 /// What a subcommand reports; `main` turns it into the process exit code.
@@ -60,6 +64,7 @@ fn main() -> ExitCode {
         Command::Acl(cmd) => acl::run(cmd),
         Command::Predicate(cmd) => predicate::run(cmd),
         Command::Password(cmd) => password::run(cmd),
+        Command::Ticket(cmd) => ticket::run(cmd),
     };
     match result {
         Ok(Outcome::Yes) => ExitCode::SUCCESS,
