@@ -43,6 +43,18 @@ impl DigestAlg {
         })
     }
 
+    /// The lowercase name.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Md5 => "md5",
+            Self::Sha1 => "sha1",
+            Self::Sha224 => "sha224",
+            Self::Sha256 => "sha256",
+            Self::Sha384 => "sha384",
+            Self::Sha512 => "sha512",
+        }
+    }
+
     /// Output length in bytes.
     pub(crate) fn output_len(self) -> usize {
         match self {

@@ -429,16 +429,3 @@ fn parse_iterations(s: &str) -> Option<u32> {
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
     hex::decode(s).ok()
 }
-
-impl DigestAlg {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Self::Md5 => "md5",
-            Self::Sha1 => "sha1",
-            Self::Sha224 => "sha224",
-            Self::Sha256 => "sha256",
-            Self::Sha384 => "sha384",
-            Self::Sha512 => "sha512",
-        }
-    }
-}
