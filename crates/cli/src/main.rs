@@ -15,12 +15,24 @@ use clap::{Parser, Subcommand};
 mod acl;
 mod password;
 mod predicate;
+mod store_cmd;
 mod ticket;
 
 /// Portcullis: authentication and authorization for Rust web applications.
 #[derive(Debug, Parser)]
 #[command(name = "portcullis", version, about, propagate_version = true)]
 struct Cli {
+    /// Identity store URL: `sqlite://PATH` (created if missing), `sqlite::memory:`,
+    /// `postgres://USER@HOST/DB`.
+    #[arg(
+        long,
+        global = true,
+        env = "PORTCULLIS_DATABASE_URL",
+        default_value = "sqlite://portcullis.sqlite",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    database: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -39,6 +51,33 @@ enum Command {
     /// Issue and verify Pyramid-compatible auth tickets (auth_tkt cookies).
     #[command(subcommand)]
     Ticket(ticket::TicketCommand),
+    /// Create or upgrade the identity store's schema.
+    Migrate,
+    /// Manage users of the identity store.
+    #[command(subcommand)]
+    User(store_cmd::user::UserCommand),
+    /// Manage groups.
+    #[command(subcommand)]
+    Group(store_cmd::group::GroupCommand),
+    /// Add users to groups and remove them.
+    #[command(subcommand)]
+    Member(store_cmd::group::MemberCommand),
+    /// Grant and revoke group permissions.
+    #[command(subcommand)]
+    Permission(store_cmd::group::PermissionCommand),
+    /// Hierarchical tags on records (py4web `Tags`).
+    #[command(subcommand)]
+    Tag(store_cmd::tag::TagCommand),
+    /// Create, list and revoke API tokens.
+    #[command(subcommand)]
+    Token(store_cmd::token::TokenCommand),
+    /// Import users with existing password hashes (CSV, JSON, JSON lines).
+    Import(store_cmd::import::ImportArgs),
+    /// Print a user's principals, one per line (exit 1: no such user, or blocked).
+    Principals {
+        /// Id, username or e-mail.
+        user: String,
+    },
 }
 
 /// What a subcommand reports; `main` turns it into the process exit code.
@@ -65,6 +104,15 @@ fn main() -> ExitCode {
         Command::Predicate(cmd) => predicate::run(cmd),
         Command::Password(cmd) => password::run(cmd),
         Command::Ticket(cmd) => ticket::run(cmd),
+        Command::Migrate => store_cmd::migrate(&cli.database),
+        Command::User(cmd) => store_cmd::user::run(&cli.database, cmd),
+        Command::Group(cmd) => store_cmd::group::run_group(&cli.database, cmd),
+        Command::Member(cmd) => store_cmd::group::run_member(&cli.database, cmd),
+        Command::Permission(cmd) => store_cmd::group::run_permission(&cli.database, cmd),
+        Command::Tag(cmd) => store_cmd::tag::run(&cli.database, cmd),
+        Command::Token(cmd) => store_cmd::token::run(&cli.database, cmd),
+        Command::Import(args) => store_cmd::import::run(&cli.database, args),
+        Command::Principals { user } => store_cmd::principals(&cli.database, user),
     };
     match result {
         Ok(Outcome::Yes) => ExitCode::SUCCESS,
