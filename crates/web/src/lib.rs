@@ -33,3 +33,19 @@
 
 pub mod secret;
 pub mod ticket;
+
+/// The errors of this crate, one variant per module error (match on the module's
+/// enum for details).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Master secret or key derivation ([`secret::SecretError`]).
+    #[error(transparent)]
+    Secret(#[from] secret::SecretError),
+    /// A ticket cannot be issued or a ticket policy is misconfigured ([`ticket::TicketError`]).
+    #[error(transparent)]
+    Ticket(#[from] ticket::TicketError),
+    /// A presented ticket was refused ([`ticket::BadTicket`]).
+    #[error(transparent)]
+    BadTicket(#[from] ticket::BadTicket),
+}
