@@ -1,7 +1,7 @@
 //! Micro-benchmarks (divan): `cargo bench -p portcullis-authz --bench acl`.
 //! The W1/W1b workloads with the baseline protocol are in `benches/w1.rs`.
 
-#[path = "common.rs"]
+#[path = "support/mod.rs"]
 mod common;
 
 use divan::{Bencher, black_box};
@@ -76,6 +76,9 @@ fn w1_check(b: Bencher) {
         .iter()
         .map(|(l, s, p)| (nodes[*l], &sets[*s], tree.permission(p)))
         .collect();
+    for ((n, s, p), want) in q.iter().zip(w.expected.bytes()) {
+        assert_eq!(tree.check(*n, p, s).allowed(), want == b'1');
+    }
     let mut i = 0;
     b.bench_local(|| {
         let (n, s, p) = &q[i % q.len()];

@@ -7,7 +7,7 @@
 //! Data: `$PORTCULLIS_BENCH_DATA` (default /tmp/portcullis-bench/data), made by
 //! `python3 ../shared/bench/gen_workloads.py DIR`. Run: `cargo bench -p portcullis-authz --bench w1`.
 
-#[path = "common.rs"]
+#[path = "support/mod.rs"]
 mod common;
 
 use std::hint::black_box;
@@ -85,7 +85,12 @@ fn main() {
             times.push(t0.elapsed().as_secs_f64());
             black_box(allowed);
         }
-        emit("portcullis-compiled", &name.to_uppercase(), queries.len(), &mut times);
+        emit(
+            "portcullis-compiled",
+            &name.to_uppercase(),
+            queries.len(),
+            &mut times,
+        );
 
         // Variant 2: permission looked up by name inside the timed loop.
         let by_name: Vec<_> = w
@@ -129,6 +134,11 @@ fn main() {
             }
             times.push(t0.elapsed().as_secs_f64());
         }
-        emit("portcullis-reference-walk", &name.to_uppercase(), n_ref, &mut times);
+        emit(
+            "portcullis-reference-walk",
+            &name.to_uppercase(),
+            n_ref,
+            &mut times,
+        );
     }
 }

@@ -4,21 +4,21 @@ use portcullis_authz::{Ace, Acl, Action, ResourceTree, tree::NodeId};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
-pub struct W1Node {
-    pub parent: Option<usize>,
-    pub name: String,
-    pub acl: Vec<(String, String, String)>,
+pub(crate) struct W1Node {
+    pub(crate) parent: Option<usize>,
+    pub(crate) name: String,
+    pub(crate) acl: Vec<(String, String, String)>,
 }
 
 #[derive(Deserialize)]
-pub struct W1 {
-    pub nodes: Vec<W1Node>,
-    pub principal_sets: Vec<Vec<String>>,
-    pub queries: Vec<(usize, usize, String)>,
-    pub expected: String,
+pub(crate) struct W1 {
+    pub(crate) nodes: Vec<W1Node>,
+    pub(crate) principal_sets: Vec<Vec<String>>,
+    pub(crate) queries: Vec<(usize, usize, String)>,
+    pub(crate) expected: String,
 }
 
-pub fn data_dir() -> Option<String> {
+pub(crate) fn data_dir() -> Option<String> {
     let dir = std::env::var("PORTCULLIS_BENCH_DATA")
         .unwrap_or_else(|_| "/tmp/portcullis-bench/data".into());
     std::path::Path::new(&dir)
@@ -27,14 +27,14 @@ pub fn data_dir() -> Option<String> {
         .then_some(dir)
 }
 
-pub fn load(dir: &str, name: &str) -> W1 {
+pub(crate) fn load(dir: &str, name: &str) -> W1 {
     let path = format!("{dir}/{name}.json");
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
     serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("parse {path}: {e}"))
 }
 
 /// The tree, and the node of every workload node id.
-pub fn build(w: &W1) -> (ResourceTree, Vec<NodeId>) {
+pub(crate) fn build(w: &W1) -> (ResourceTree, Vec<NodeId>) {
     let mut paths: Vec<String> = Vec::with_capacity(w.nodes.len());
     let mut builder = ResourceTree::builder();
     for n in &w.nodes {
