@@ -234,6 +234,9 @@ fn malformed_tickets_give_clear_errors() {
             t.push(char::from(c));
         }
         let _ = parse_ticket(&s, &t, &ip, HashAlg::Md5);
+        let _ = unquote_cookie_value(&t);
+        let _ = cookie_value_from_header(&t, "auth_tkt");
+        let _ = policy().build().unwrap().identify(&t, &req(), NOW);
     }
 }
 
