@@ -55,9 +55,7 @@ impl<'a> AuthTicket<'a> {
         }
     }
 
-    /// The hex digest (Pyramid's `digest()`).
-    pub fn digest(&self) -> String {
-        let tokens = self.tokens.join(",");
+    fn compute(&self, tokens: &str) -> digest::HexDigest {
         digest::compute(
             self.hashalg,
             &Fields {
@@ -69,24 +67,17 @@ impl<'a> AuthTicket<'a> {
                 user_data: self.user_data.as_bytes(),
             },
         )
-        .as_str()
-        .to_owned()
+    }
+
+    /// The hex digest (Pyramid's `digest()`).
+    pub fn digest(&self) -> String {
+        self.compute(&self.tokens.join(",")).as_str().to_owned()
     }
 
     /// The cookie value, byte-identical to Pyramid's `AuthTicket.cookie_value()`.
     pub fn cookie_value(&self) -> String {
         let tokens = self.tokens.join(",");
-        let d = digest::compute(
-            self.hashalg,
-            &Fields {
-                ip: self.ip,
-                timestamp: self.time,
-                secret: self.secret.as_bytes(),
-                userid: self.userid.as_bytes(),
-                tokens: tokens.as_bytes(),
-                user_data: self.user_data.as_bytes(),
-            },
-        );
+        let d = self.compute(&tokens);
         let mut v = String::with_capacity(
             d.as_bytes().len() + 10 + self.userid.len() * 3 + tokens.len() + self.user_data.len(),
         );
