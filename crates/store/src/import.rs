@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 use serde_json::json;
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
 
 use crate::audit::AuditEvent;
 use crate::backend::{BeginWrite, on_pool};
@@ -22,7 +22,7 @@ use crate::users::{check_username, normalize_email};
 
 /// One user to import.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct ImportUser {
     /// Login name (required).
     pub username: String,
@@ -96,6 +96,48 @@ fn check(user: &ImportUser) -> Result<Checked<'_>> {
     })
 }
 
+/// Rows per multi-row INSERT (bind parameters stay far below both engines' limits).
+const USER_ROWS: usize = 100;
+const GROUP_ROWS: usize = 500;
+const MEMBERSHIP_ROWS: usize = 300;
+
+/// `head ($1, .., $cols), (..), ... tail` for `rows` rows.
+pub(crate) fn values_sql(head: &str, rows: usize, cols: usize, tail: &str) -> String {
+    let mut sql = String::with_capacity(head.len() + tail.len() + rows * cols * 6);
+    sql.push_str(head);
+    let mut n = 0;
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            n += 1;
+            sql.push('$');
+            sql.push_str(&n.to_string());
+        }
+        sql.push(')');
+    }
+    sql.push_str(tail);
+    sql
+}
+
+/// Inserts `rows` group names ($2..) created at $1.
+fn group_insert_sql(rows: usize) -> String {
+    let mut sql = String::from("INSERT INTO groups (name, description, created_at) VALUES ");
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("(${}, '', $1)", r + 2));
+    }
+    sql.push_str(" ON CONFLICT DO NOTHING");
+    sql
+}
+
 impl Store {
     /// Imports `users` in one transaction (see the module docs). Validation errors name the
     /// user and abort the batch before anything is written.
@@ -111,70 +153,94 @@ impl Store {
             })?);
         }
         let now = self.now_unix();
+        let mut group_names: Vec<&str> = checked
+            .iter()
+            .flat_map(|c| c.user.groups.iter().map(String::as_str))
+            .collect();
+        group_names.sort_unstable();
+        group_names.dedup();
         let stats = self
             .retry(|| async {
                 on_pool!(&self.inner.backend, pool => {
                     let mut tx = pool.begin_write().await?;
                     let mut stats = ImportStats::default();
-                    let mut group_ids: HashMap<&str, i64> = HashMap::new();
-                    for c in &checked {
-                        let u = c.user;
-                        let row = sqlx::query(
-                            "INSERT INTO users (username, email, email_norm, password_hash, first_name, \
-                             last_name, sso_id, status, created_at, updated_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
-                             ON CONFLICT DO NOTHING RETURNING id",
-                        )
-                        .bind(&u.username)
-                        .bind(u.email.as_deref().filter(|e| !e.is_empty()))
-                        .bind(&c.email_norm)
-                        .bind(u.password_hash.as_deref().filter(|h| !h.is_empty()))
-                        .bind(&u.first_name)
-                        .bind(&u.last_name)
-                        .bind(u.sso_id.as_deref().filter(|s| !s.is_empty()))
-                        .bind(c.status.as_str())
-                        .bind(now)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                        let Some(row) = row else {
-                            stats.skipped += 1;
-                            continue;
-                        };
-                        stats.inserted += 1;
-                        let user_id: i64 = row.try_get("id")?;
-                        for g in &u.groups {
-                            let gid = match group_ids.get(g.as_str()) {
-                                Some(id) => *id,
-                                None => {
-                                    stats.groups_created += sqlx::query(
-                                        "INSERT INTO groups (name, description, created_at) \
-                                         VALUES ($1, '', $2) ON CONFLICT DO NOTHING",
-                                    )
-                                    .bind(g)
-                                    .bind(now)
-                                    .execute(&mut *tx)
-                                    .await?
-                                    .rows_affected();
-                                    let id: i64 = sqlx::query("SELECT id FROM groups WHERE name = $1")
-                                        .bind(g)
-                                        .fetch_one(&mut *tx)
-                                        .await?
-                                        .try_get("id")?;
-                                    group_ids.insert(g.as_str(), id);
-                                    id
-                                }
-                            };
-                            stats.memberships += sqlx::query(
-                                "INSERT INTO memberships (user_id, group_id, created_at) \
-                                 VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                            )
-                            .bind(user_id)
-                            .bind(gid)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await?
-                            .rows_affected();
+                    // 1. Users, many rows per statement; RETURNING names the inserted ones.
+                    let mut ids: HashMap<String, i64> = HashMap::with_capacity(checked.len());
+                    for chunk in checked.chunks(USER_ROWS) {
+                        let sql = values_sql(
+                            "INSERT INTO users (username, email, email_norm, password_hash, \
+                             first_name, last_name, sso_id, status, created_at, updated_at) VALUES ",
+                            chunk.len(),
+                            10,
+                            " ON CONFLICT DO NOTHING RETURNING id, username",
+                        );
+                        let mut q = sqlx::query(AssertSqlSafe(sql));
+                        for c in chunk {
+                            let u = c.user;
+                            q = q
+                                .bind(u.username.clone())
+                                .bind(u.email.clone().filter(|e| !e.is_empty()))
+                                .bind(c.email_norm.clone())
+                                .bind(u.password_hash.clone().filter(|h| !h.is_empty()))
+                                .bind(u.first_name.clone())
+                                .bind(u.last_name.clone())
+                                .bind(u.sso_id.clone().filter(|s| !s.is_empty()))
+                                .bind(c.status.as_str())
+                                .bind(now)
+                                .bind(now);
                         }
+                        for row in q.fetch_all(&mut *tx).await? {
+                            ids.insert(row.try_get("username")?, row.try_get("id")?);
+                        }
+                    }
+                    stats.inserted = ids.len() as u64;
+                    stats.skipped = checked.len() as u64 - stats.inserted;
+                    // 2. Groups: create the missing ones, then look all of them up.
+                    let mut group_ids: HashMap<String, i64> = HashMap::new();
+                    if !ids.is_empty() {
+                        for chunk in group_names.chunks(GROUP_ROWS) {
+                            let sql = group_insert_sql(chunk.len());
+                            let mut q = sqlx::query(AssertSqlSafe(sql)).bind(now);
+                            for g in chunk {
+                                q = q.bind(g.to_string());
+                            }
+                            stats.groups_created += q.execute(&mut *tx).await?.rows_affected();
+                            let sql = format!(
+                                "SELECT id, name FROM groups WHERE name IN ({})",
+                                (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+                            );
+                            let mut q = sqlx::query(AssertSqlSafe(sql));
+                            for g in chunk {
+                                q = q.bind(g.to_string());
+                            }
+                            for row in q.fetch_all(&mut *tx).await? {
+                                group_ids.insert(row.try_get("name")?, row.try_get("id")?);
+                            }
+                        }
+                    }
+                    // 3. Memberships of the inserted users.
+                    let mut pairs: Vec<(i64, i64)> = Vec::new();
+                    for c in &checked {
+                        if let Some(uid) = ids.get(&c.user.username) {
+                            for g in &c.user.groups {
+                                if let Some(gid) = group_ids.get(g) {
+                                    pairs.push((*uid, *gid));
+                                }
+                            }
+                        }
+                    }
+                    for chunk in pairs.chunks(MEMBERSHIP_ROWS) {
+                        let sql = values_sql(
+                            "INSERT INTO memberships (user_id, group_id, created_at) VALUES ",
+                            chunk.len(),
+                            3,
+                            " ON CONFLICT DO NOTHING",
+                        );
+                        let mut q = sqlx::query(AssertSqlSafe(sql));
+                        for (u, g) in chunk {
+                            q = q.bind(*u).bind(*g).bind(now);
+                        }
+                        stats.memberships += q.execute(&mut *tx).await?.rows_affected();
                     }
                     self.audit_in(&mut *tx, AuditEvent::new("import_batch").details(json!({
                         "inserted": stats.inserted,

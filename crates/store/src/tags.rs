@@ -134,7 +134,8 @@ impl Store {
     /// or any (`TagMatch::Any`) of `tags`, hierarchically: a record tagged `a/b/c` is
     /// found by `a`, `a/b` and `a/b/c`, never by `b` or `A`.
     pub async fn find_tagged(&self, kind: &str, tags: &[Tag], mode: TagMatch) -> Result<Vec<i64>> {
-        self.find_tagged_page(kind, tags, mode, 0, None).await
+        self.find_tagged_page(kind, tags, mode, i64::MIN, None)
+            .await
     }
 
     /// Like [`Store::find_tagged`], for ids greater than `after_id`, at most `limit`.
@@ -154,6 +155,12 @@ impl Store {
             TagMatch::All => " INTERSECT ",
             TagMatch::Any => " UNION ",
         };
+        // SQLite's planner, without statistics, may prefer the `tags_get` index (which
+        // yields record_id in order) and scan every row of the kind; pin the range index.
+        let table = match self.backend() {
+            crate::BackendKind::Sqlite => "tags INDEXED BY tags_find",
+            _ => "tags",
+        };
         let mut sql = String::from("SELECT record_id FROM (");
         for i in 0..tags.len() {
             if i > 0 {
@@ -161,7 +168,7 @@ impl Store {
             }
             let lo = 4 + 2 * i;
             sql.push_str(&format!(
-                "SELECT record_id FROM tags WHERE kind = $1 AND key >= ${lo} AND key < ${} \
+                "SELECT record_id FROM {table} WHERE kind = $1 AND key >= ${lo} AND key < ${} \
                  AND record_id > $2",
                 lo + 1
             ));
@@ -185,6 +192,43 @@ impl Store {
             })
         })
         .await
+    }
+
+    /// Adds many `(record id, tag)` pairs of `kind` in one transaction (bulk loads and
+    /// imports); pairs already present are skipped. Returns how many were new.
+    pub async fn add_tags_bulk(&self, kind: &str, pairs: &[(i64, Tag)]) -> Result<u64> {
+        check_kind(kind)?;
+        const ROWS: usize = 300;
+        let keys: Vec<(i64, String)> = pairs.iter().map(|(id, t)| (*id, t.key())).collect();
+        let added = self
+            .retry(|| async {
+                on_pool!(&self.inner.backend, pool => {
+                    let mut tx = pool.begin_write().await?;
+                    let mut added = 0;
+                    for chunk in keys.chunks(ROWS) {
+                        let mut sql = String::from("INSERT INTO tags (kind, record_id, key) VALUES ");
+                        for i in 0..chunk.len() {
+                            if i > 0 {
+                                sql.push_str(", ");
+                            }
+                            sql.push_str(&format!("($1, ${}, ${})", 2 * i + 2, 2 * i + 3));
+                        }
+                        sql.push_str(" ON CONFLICT DO NOTHING");
+                        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(kind);
+                        for (id, key) in chunk {
+                            q = q.bind(*id).bind(key.clone());
+                        }
+                        added += q.execute(&mut *tx).await?.rows_affected();
+                    }
+                    tx.commit().await?;
+                    Ok(added)
+                })
+            })
+            .await?;
+        if kind == USERS && self.inner.principals.include_user_tags {
+            self.invalidate_all_principals();
+        }
+        Ok(added)
     }
 
     /// Removes every tag of record `id` of `kind`; returns how many.

@@ -82,3 +82,22 @@ async fn interrupted_import_leaves_whole_batches(ctx: Ctx) {
     assert_eq!(s.count_users().await.unwrap(), 50 * batch as i64);
 }
 store_test!(interrupted_import_leaves_whole_batches);
+
+async fn duplicates_within_a_batch(ctx: Ctx) {
+    let s = &ctx.store;
+    let mut users: Vec<_> = (0..5).map(user).collect();
+    users.push(ImportUser {
+        username: "imp00001".into(),
+        ..ImportUser::default()
+    });
+    users.push(ImportUser {
+        username: "other".into(),
+        email: Some("IMP2@example.org".into()),
+        ..ImportUser::default()
+    });
+    let st = s.import_batch(&users).await.unwrap();
+    assert_eq!((st.inserted, st.skipped), (5, 2));
+    assert_eq!(s.members_of("all").await.unwrap().len(), 5);
+    assert!(s.get_user_by_username("other").await.unwrap().is_none());
+}
+store_test!(duplicates_within_a_batch);

@@ -157,3 +157,26 @@ async fn user_deletion_drops_its_tags(ctx: Ctx) {
     );
 }
 store_test!(user_deletion_drops_its_tags);
+
+async fn bulk(ctx: Ctx) {
+    let s = &ctx.store;
+    let pairs: Vec<(i64, Tag)> = (0..1000)
+        .map(|i| (i % 400, t(&format!("dept{}/team{}", i % 7, i % 3))))
+        .collect();
+    let added = s.add_tags_bulk("users", &pairs).await.unwrap();
+    // (id mod 400, dept mod 7, team mod 3): pairs repeat with period lcm(400, 7, 3) = 8400 > 1000.
+    assert_eq!(added, 1000);
+    assert_eq!(
+        s.add_tags_bulk("users", &pairs).await.unwrap(),
+        0,
+        "idempotent"
+    );
+    let found = s
+        .find_tagged("users", &[t("dept0")], TagMatch::All)
+        .await
+        .unwrap();
+    let expected: std::collections::BTreeSet<i64> =
+        (0..1000).filter(|i| i % 7 == 0).map(|i| i % 400).collect();
+    assert_eq!(found, expected.into_iter().collect::<Vec<_>>());
+}
+store_test!(bulk);
