@@ -8,6 +8,13 @@
 //! |---|---|
 //! | [`ticket`] | auth ticket cookies byte-compatible with Pyramid's `AuthTktCookieHelper` (mod_auth_tkt) |
 //! | [`secret`] | the master secret and HKDF-derived per-subsystem keys |
+//! | [`policy`] | [`SecurityPolicy`]: tickets, Basic, Bearer, chains (identify, remember, forget) |
+//! | [`groupfinder`] | [`Groupfinder`]: from a proven user id to principals (the store, or a function) |
+//! | [`authorizer`] | [`Authorizer`]: requirements by path, default permission, denial views, debug logging |
+//! | [`layer`] | [`AuthLayer`]: identifies every request and enforces its path's requirements |
+//! | [`guard`] | route/router guards: `permission`, `permission_on`, `require`, `allow_only` |
+//! | [`extract`] | extractors: [`RequestIdentity`], `Authenticated`, `Authz` (imperative checks) |
+//! | [`denial`] | 401 / login redirect / 403 views, safe `came_from` redirects |
 //!
 //! # Example
 //!
@@ -31,8 +38,23 @@
 //!   are passed in, header values come back as strings.
 #![forbid(unsafe_code)]
 
+pub mod authorizer;
+pub mod denial;
+pub mod extract;
+pub mod groupfinder;
+pub mod guard;
+pub mod identity;
+pub mod layer;
+pub mod policy;
 pub mod secret;
 pub mod ticket;
+
+pub use authorizer::{Authorizer, AuthorizerBuilder, NO_PERMISSION_REQUIRED};
+pub use denial::{Denial, DenialKind};
+pub use groupfinder::Groupfinder;
+pub use identity::RequestIdentity;
+pub use layer::{AuthLayer, ClientAddr};
+pub use policy::{BasicPolicy, BearerPolicy, Claim, PolicyChain, SecurityPolicy, TicketPolicy};
 
 /// The errors of this crate, one variant per module error (match on the module's
 /// enum for details).
