@@ -2,4 +2,5 @@
 //! Each module covers one subcommand group.
 
 mod acl;
+mod store;
 mod util;
