@@ -6,6 +6,8 @@
 //!   hierarchical tags, API tokens, one-time action tokens and an append-only audit log,
 //!   over SQLite or PostgreSQL behind one async API, with the cached groupfinder
 //!   [`Store::principals_for`].
+//! - Server-side session rows ([`StoredSession`], keyed by the SHA-256 of the session id,
+//!   indexed by user) for `portcullis-web`'s SQL session backend.
 //!
 //! # Example
 //!
@@ -66,6 +68,7 @@ mod import;
 mod migrate;
 mod model;
 mod principals;
+mod sessions;
 mod store;
 mod tags;
 mod tokens;
@@ -79,6 +82,7 @@ pub use import::{ImportStats, ImportUser};
 pub use migrate::SCHEMA_VERSION;
 pub use model::{Group, Identity, NewUser, TagMatch, User, UserQuery, UserStatus, UserUpdate};
 pub use principals::Principals;
+pub use sessions::StoredSession;
 pub use store::{PrincipalsConfig, Store, StoreOptions};
 pub use tags::{GROUPS, USERS};
 pub use tokens::{ActionPurpose, ApiToken, NewApiToken};

@@ -21,15 +21,25 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
-    postgres: include_str!("../migrations/postgres/0001_init.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
+        postgres: include_str!("../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        // Server-side sessions (portcullis-web). Numbered 100 so the identity schema can
+        // grow in 2..99 meanwhile; keep MIGRATIONS sorted by version.
+        version: 100,
+        name: "sessions",
+        sqlite: include_str!("../migrations/sqlite/0100_sessions.sql"),
+        postgres: include_str!("../migrations/postgres/0100_sessions.sql"),
+    },
+];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 100;
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS portcullis_migrations (\
     version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";

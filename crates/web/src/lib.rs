@@ -15,6 +15,8 @@
 //! | [`guard`] | route/router guards: `permission`, `permission_on`, `require`, `allow_only` |
 //! | [`extract`] | extractors: [`RequestIdentity`], `Authenticated`, `Authz` (imperative checks) |
 //! | [`denial`] | 401 / login redirect / 403 views, safe `came_from` redirects |
+//! | [`session`] | server-side sessions (SQL or Redis): fixation-safe login, idle/absolute expiry, revoke all of a user's sessions |
+//! | [`csrf`] | CSRF tokens (session or signed cookie) and Origin checks with Pyramid's semantics |
 //!
 //! # Example
 //!
@@ -39,6 +41,7 @@
 #![forbid(unsafe_code)]
 
 pub mod authorizer;
+pub mod csrf;
 pub mod denial;
 pub mod extract;
 pub mod groupfinder;
@@ -47,6 +50,7 @@ pub mod identity;
 pub mod layer;
 pub mod policy;
 pub mod secret;
+pub mod session;
 pub mod ticket;
 
 pub use authorizer::{Authorizer, AuthorizerBuilder, NO_PERMISSION_REQUIRED};
