@@ -110,7 +110,7 @@ pub struct CsrfCheck {
 /// Longest origin quoted in an error.
 const MAX_QUOTED: usize = 120;
 
-fn quote(s: &str) -> String {
+pub(super) fn quote(s: &str) -> String {
     let mut end = s.len().min(MAX_QUOTED);
     while !s.is_char_boundary(end) {
         end -= 1;
@@ -119,7 +119,7 @@ fn quote(s: &str) -> String {
 }
 
 /// `host[:port]` lowercased, with the default port for `https` removed.
-fn normalize_host(host: &str, https: bool) -> String {
+pub(super) fn normalize_host(host: &str, https: bool) -> String {
     let h = host.trim().to_ascii_lowercase();
     let default = if https { ":443" } else { ":80" };
     match h.strip_suffix(default) {
@@ -137,7 +137,7 @@ fn valid_host(h: &str) -> bool {
 
 /// Splits `scheme://host[:port]/...` into the scheme and the lowercased authority.
 /// Refuses user info (`https://example.com@evil.com`) and odd characters.
-fn parse_origin(value: &str) -> Option<(String, String)> {
+pub(super) fn parse_origin(value: &str) -> Option<(String, String)> {
     let (scheme, rest) = value.trim().split_once("://")?;
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..end];
@@ -151,7 +151,7 @@ fn parse_origin(value: &str) -> Option<(String, String)> {
 
 /// Pyramid's `is_same_domain`: a pattern with a leading dot admits the domain and
 /// its subdomains, otherwise it must be equal.
-fn is_same_domain(host: &str, pattern: &str) -> bool {
+pub(super) fn is_same_domain(host: &str, pattern: &str) -> bool {
     match pattern.strip_prefix('.') {
         Some(base) => host == base || host.ends_with(pattern),
         None => host == pattern,

@@ -4,7 +4,8 @@
 //! token, application values) lives on the server, in the identity store's SQL
 //! database ([`SqlSessionStore`], SQLite or PostgreSQL) or in Redis
 //! ([`RedisSessionStore`], cargo feature `redis`). [`SessionManager`] runs the lifecycle
-//! and returns `Set-Cookie` header values as strings, so any HTTP framework can use it.
+//! and returns `Set-Cookie` header values as strings, so any HTTP framework can use it;
+//! [`SessionPolicy`] plugs it into the [`crate::policy::SecurityPolicy`] chain.
 //!
 //! # Threats and what answers them
 //!
@@ -69,6 +70,7 @@ mod config;
 mod error;
 mod id;
 mod manager;
+mod policy;
 mod record;
 #[cfg(feature = "redis")]
 mod redis;
@@ -81,6 +83,7 @@ pub use config::{DEFAULT_COOKIE_NAME, SameSite, SessionConfig};
 pub use error::SessionError;
 pub use id::{SESSION_ID_BYTES, SESSION_ID_LEN, SessionHash};
 pub use manager::SessionManager;
+pub use policy::SessionPolicy;
 pub use portcullis_store::{Clock, ManualClock, SystemClock};
 pub use record::{CSRF_TOKEN_KEY, Session, SessionRecord};
 #[cfg(feature = "redis")]
