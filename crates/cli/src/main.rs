@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand};
 mod acl;
 mod password;
 mod predicate;
+mod serve;
 mod store_cmd;
 mod ticket;
 
@@ -78,6 +79,8 @@ enum Command {
         /// Id, username or e-mail.
         user: String,
     },
+    /// Run the HTTP server (`--demo`: the seed 000 "simpleauth" application).
+    Serve(serve::ServeArgs),
 }
 
 /// What a subcommand reports; `main` turns it into the process exit code.
@@ -113,6 +116,7 @@ fn main() -> ExitCode {
         Command::Token(cmd) => store_cmd::token::run(&cli.database, cmd),
         Command::Import(args) => store_cmd::import::run(&cli.database, args),
         Command::Principals { user } => store_cmd::principals(&cli.database, user),
+        Command::Serve(args) => serve::run(&cli.database, args),
     };
     match result {
         Ok(Outcome::Yes) => ExitCode::SUCCESS,

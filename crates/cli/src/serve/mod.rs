@@ -1,0 +1,166 @@
+//! `portcullis serve`: the HTTP server.
+//!
+//! ```text
+//! portcullis serve --demo [--bind ADDR] [--config FILE] [--database URL]
+//! ```
+//!
+//! For now it serves one application, the seed 000 demo ("simpleauth", see [`demo`]);
+//! the portal will be mounted here too. Start-up, in order:
+//!
+//! 1. the master secret ([`secret`]): `PORTCULLIS_SECRET`, else `secret` in the
+//!    `--config` file; empty or short ones are refused (exit 2); `--demo` without any
+//!    generates an ephemeral one and says so;
+//! 2. the identity store at `--database` (migrations applied), seeded with the demo
+//!    users and groups when missing;
+//! 3. the listener on `--bind` (default `127.0.0.1:8080`; port 0 picks a free port), then
+//!    `listening on http://ADDR` on standard error.
+//!
+//! Cookies are `Secure` (sent over HTTPS only) except for the demo on a loopback address,
+//! where browsers talk plain HTTP: there the server warns and drops `Secure`.
+//!
+//! Ctrl-C or SIGTERM stops the server gracefully (in-flight requests finish).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use clap::Args;
+use portcullis_store::{PrincipalsConfig, Store, StoreOptions};
+
+use crate::Outcome;
+
+mod csrf;
+mod demo;
+mod pages;
+mod secret;
+
+/// The arguments of `portcullis serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Serve the seed 000 demo ("simpleauth"): users `genericuser`/`basic123` (group basic)
+    /// and `superuser`/`secret123` (group secured), pages `/`, `/secret`, `/login`, `/logout`.
+    #[arg(long)]
+    demo: bool,
+    /// The address to listen on (port 0: any free port; the address is printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    /// A TOML configuration file; its `secret` key is the master secret (at least 32
+    /// bytes) unless `PORTCULLIS_SECRET` is set.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+pub(crate) fn run(database: &str, args: ServeArgs) -> anyhow::Result<Outcome> {
+    if !args.demo {
+        bail!(
+            "nothing to serve yet: `portcullis serve` needs `--demo` (the seed 000 demo application)"
+        );
+    }
+    let (master, source) = secret::resolve(args.config.as_deref(), args.demo)?;
+    if source == secret::Source::Ephemeral {
+        eprintln!(
+            "warning: no master secret configured (`{}` or `secret` in `--config`): generated an \
+             ephemeral one; logins and CSRF tokens end when the server stops",
+            secret::SECRET_ENV
+        );
+    }
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::INFO)
+        .try_init();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async move {
+        let store = open_store(database).await?;
+        let seeded = demo::seed(&store)
+            .await
+            .context("cannot create the demo users and groups")?;
+        for user in &seeded.created {
+            eprintln!("created demo user `{user}`");
+        }
+        for user in &seeded.kept {
+            eprintln!("demo user `{user}` exists: left as it is");
+        }
+        let listener = tokio::net::TcpListener::bind(args.bind)
+            .await
+            .with_context(|| format!("cannot listen on `{}`", args.bind))?;
+        let addr = listener
+            .local_addr()
+            .context("cannot read the listening address")?;
+        let loopback = addr.ip().is_loopback();
+        if loopback {
+            eprintln!(
+                "warning: cookies without `Secure` so that browsers send them over plain HTTP: \
+                 acceptable for the demo on a loopback address only"
+            );
+        } else {
+            eprintln!(
+                "warning: `{addr}` is not a loopback address: cookies are `Secure`, so browsers \
+                 send them only over HTTPS (put a TLS-terminating proxy in front)"
+            );
+        }
+        let app = demo::app(store.clone(), &master, !loopback)?;
+        eprintln!(
+            "demo users: genericuser/basic123 (group basic), superuser/secret123 (group secured)"
+        );
+        eprintln!("listening on http://{addr}");
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the server failed")?;
+        store.close().await;
+        eprintln!("stopped");
+        Ok(Outcome::Yes)
+    })
+}
+
+/// Opens the store for serving: like the CLI's, but without the principals cache, so
+/// changes made by other processes (`portcullis user block`, `member remove`) apply to
+/// the very next request instead of after the cache's TTL.
+async fn open_store(url: &str) -> anyhow::Result<Store> {
+    let options = StoreOptions {
+        principals: PrincipalsConfig {
+            cache_disabled: true,
+            ..PrincipalsConfig::default()
+        },
+        connect_timeout: Duration::from_secs(10),
+        ..StoreOptions::default()
+    };
+    Store::open_with(url, options).await.with_context(|| {
+        format!(
+            "cannot open the identity store `{}`",
+            crate::store_cmd::redact(url)
+        )
+    })
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    eprintln!("shutting down");
+}
