@@ -89,13 +89,15 @@ const SHARDS: usize = 16;
 pub(crate) struct PrincipalCache {
     shards: [RwLock<Shard>; SHARDS],
     ttl: Option<Duration>,
+    shard_capacity: usize,
 }
 
 impl PrincipalCache {
-    pub(crate) fn new(ttl: Option<Duration>) -> PrincipalCache {
+    pub(crate) fn new(ttl: Option<Duration>, capacity: usize) -> PrincipalCache {
         PrincipalCache {
             shards: std::array::from_fn(|_| RwLock::new(Shard::default())),
             ttl,
+            shard_capacity: (capacity / SHARDS).max(1),
         }
     }
 
@@ -123,6 +125,10 @@ impl PrincipalCache {
             Err(poisoned) => poisoned.into_inner(),
         };
         if shard.generation == generation {
+            if shard.map.len() >= self.shard_capacity && !shard.map.contains_key(&user_id) {
+                // Bounded memory: a full shard starts over (cheap, and rare in practice).
+                shard.map.clear();
+            }
             shard.map.insert(
                 user_id,
                 Entry {
@@ -188,15 +194,20 @@ impl Store {
     pub async fn load_principals(&self, user_id: i64) -> Result<Option<Principals>> {
         let cfg = &self.inner.principals;
         on_pool!(&self.inner.backend, pool => {
-            let mut tx = pool.begin().await?;
-            let Some(row) = sqlx::query("SELECT username, status FROM users WHERE id = $1")
-                .bind(user_id)
-                .fetch_optional(&mut *tx)
-                .await?
-            else {
+            // One statement: the user and its groups, consistent with each other.
+            let rows = sqlx::query(
+                "SELECT u.username, u.status, g.name FROM users u \
+                 LEFT JOIN memberships m ON m.user_id = u.id \
+                 LEFT JOIN groups g ON g.id = m.group_id \
+                 WHERE u.id = $1 ORDER BY g.name",
+            )
+            .bind(user_id)
+            .fetch_all(pool)
+            .await?;
+            let Some(first) = rows.first() else {
                 return Ok(None);
             };
-            let status: String = row.try_get("status")?;
+            let status: String = first.try_get("status")?;
             let status = UserStatus::parse(&status).ok_or_else(|| StoreError::Corrupt {
                 column: "users.status",
                 reason: format!("unknown status `{status}`"),
@@ -209,34 +220,28 @@ impl Store {
             if !allowed {
                 return Ok(None);
             }
-            let mut out = vec![user_id.to_string()];
+            let mut out = Vec::with_capacity(rows.len() + 2);
+            out.push(user_id.to_string());
             if cfg.include_username {
-                out.push(row.try_get::<String, _>("username")?);
+                out.push(first.try_get::<String, _>("username")?);
             }
-            let groups = sqlx::query(
-                "SELECT g.name FROM memberships m JOIN groups g ON g.id = m.group_id \
-                 WHERE m.user_id = $1 ORDER BY g.name",
-            )
-            .bind(user_id)
-            .fetch_all(&mut *tx)
-            .await?;
-            for g in groups {
-                let name: String = g.try_get("name")?;
-                out.push(format!("group:{name}"));
+            for g in &rows {
+                if let Some(name) = g.try_get::<Option<String>, _>("name")? {
+                    out.push(format!("group:{name}"));
+                }
             }
             if cfg.include_user_tags {
                 let tags = sqlx::query(
                     "SELECT key FROM tags WHERE kind = 'users' AND record_id = $1 ORDER BY id",
                 )
                 .bind(user_id)
-                .fetch_all(&mut *tx)
+                .fetch_all(pool)
                 .await?;
                 for t in tags {
                     let key: String = t.try_get("key")?;
                     out.push(format!("tag:{}", key.trim_matches('/')));
                 }
             }
-            tx.commit().await?;
             Ok(Some(Principals(out.into())))
         })
     }
@@ -297,5 +302,57 @@ impl Store {
             groups: groups.into_iter().map(|g| g.name).collect(),
             permissions,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(v: &[&str]) -> Option<Principals> {
+        Some(Principals(v.iter().map(|s| (*s).to_owned()).collect()))
+    }
+
+    #[test]
+    fn hit_miss_and_invalidation() {
+        let c = PrincipalCache::new(None, 1000);
+        let g = c.get(7).unwrap_err();
+        c.put(7, g, p(&["7"]));
+        assert_eq!(c.get(7), Ok(p(&["7"])));
+        c.invalidate(7);
+        assert!(c.get(7).is_err());
+        let g = c.get(8).unwrap_err();
+        c.put(8, g, None);
+        assert_eq!(c.get(8), Ok(None), "negative answers are cached too");
+        c.invalidate_all();
+        assert_eq!(c.len(), 0);
+    }
+
+    #[test]
+    fn a_fill_that_raced_an_invalidation_is_dropped() {
+        let c = PrincipalCache::new(None, 1000);
+        let g = c.get(1).unwrap_err(); // a reader starts loading from the database...
+        c.invalidate(1); // ...a membership changes meanwhile...
+        c.put(1, g, p(&["1", "group:old"])); // ...the stale answer must not stick.
+        assert!(c.get(1).is_err());
+        let g = c.get(2).unwrap_err();
+        c.invalidate_all();
+        c.put(2, g, p(&["2"]));
+        assert!(c.get(2).is_err());
+    }
+
+    #[test]
+    fn ttl_and_capacity_bound_it() {
+        let c = PrincipalCache::new(Some(Duration::ZERO), 1000);
+        let g = c.get(1).unwrap_err();
+        c.put(1, g, p(&["1"]));
+        assert!(c.get(1).is_err(), "expired at once");
+        let c = PrincipalCache::new(None, 32);
+        for id in 0..10_000 {
+            if let Err(g) = c.get(id) {
+                c.put(id, g, None);
+            }
+        }
+        assert!(c.len() <= 32, "{}", c.len());
     }
 }

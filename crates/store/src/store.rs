@@ -27,6 +27,9 @@ pub struct PrincipalsConfig {
     pub cache_ttl: Option<Duration>,
     /// Disable the cache entirely (every lookup reads the database).
     pub cache_disabled: bool,
+    /// At most about this many users are cached (default 1 000 000); a full shard of
+    /// the cache is emptied before it grows further.
+    pub cache_capacity: usize,
 }
 
 impl Default for PrincipalsConfig {
@@ -37,6 +40,7 @@ impl Default for PrincipalsConfig {
             pending_authenticates: false,
             cache_ttl: Some(Duration::from_secs(30)),
             cache_disabled: false,
+            cache_capacity: 1_000_000,
         }
     }
 }
@@ -139,7 +143,10 @@ impl Store {
                 clock: options.clock,
                 hasher: options.hasher,
                 policy: options.policy,
-                cache: PrincipalCache::new(options.principals.cache_ttl),
+                cache: PrincipalCache::new(
+                    options.principals.cache_ttl,
+                    options.principals.cache_capacity,
+                ),
                 principals: options.principals,
                 busy_retries: options.busy_retries,
                 busy_timeout: options.busy_timeout,
