@@ -2,5 +2,6 @@
 //! Each module covers one subcommand group.
 
 mod acl;
+mod serve;
 mod store;
 mod util;
