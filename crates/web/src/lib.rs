@@ -74,4 +74,10 @@ pub enum Error {
     /// A presented ticket was refused ([`ticket::BadTicket`]).
     #[error(transparent)]
     BadTicket(#[from] ticket::BadTicket),
+    /// A session backend or configuration failed ([`session::SessionError`]).
+    #[error(transparent)]
+    Session(#[from] session::SessionError),
+    /// A request failed the CSRF check ([`csrf::CsrfError`]).
+    #[error(transparent)]
+    Csrf(#[from] csrf::CsrfError),
 }
