@@ -549,6 +549,7 @@ async fn session_policy_identify_remember_forget(env: Env) {
 #[tokio::test]
 async fn purge_removes_expired_sql_rows() {
     for env in envs().await {
+        #[allow(irrefutable_let_patterns)] // without the `redis` feature there is only SQL
         let Raw::Sql { store, .. } = &env.raw else {
             assert_eq!(
                 env.m.purge_expired().await.unwrap(),
