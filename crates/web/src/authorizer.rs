@@ -284,7 +284,7 @@ impl Authorizer {
             Some(principals) => Ok((
                 RequestIdentity::authenticated(
                     claim.userid,
-                    &principals,
+                    principals,
                     claim.via,
                     Some(self.inner.groupfinder.clone()),
                 ),
@@ -328,7 +328,7 @@ impl Authorizer {
     ) -> Decision {
         self.inner
             .tree
-            .decide(path, permission, identity.principals())
+            .decide(path, permission, &identity.principals())
     }
 
     /// Checks `permission` at `path`, as the layers do (compiled, allocation-free when allowed).
@@ -343,10 +343,10 @@ impl Authorizer {
         let check = tree.check(
             node,
             &tree.permission(permission),
-            &tree.principal_set(identity.principals()),
+            &tree.principal_set_iter(identity.principals_iter()),
         );
         if self.inner.debug || !check.allowed() {
-            let decision = tree.explain(&check, path, permission, identity.principals());
+            let decision = tree.explain(&check, path, permission, &identity.principals());
             self.log_decision(identity, &decision);
             if !check.allowed() {
                 return Err(self.acl_denial(identity, permission, path, decision));
@@ -362,7 +362,7 @@ impl Authorizer {
         context: &dyn Resource,
         permission: &str,
     ) -> Result<Decision, Denial> {
-        let decision = portcullis_authz::permits(context, identity.principals(), permission);
+        let decision = portcullis_authz::permits(context, &identity.principals(), permission);
         self.log_decision(identity, &decision);
         if decision.allowed() {
             Ok(decision)

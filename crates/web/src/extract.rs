@@ -113,7 +113,7 @@ impl Authz {
 
     /// The explained decision for `permission` on an application resource.
     pub fn decide(&self, context: &dyn Resource, permission: &str) -> Decision {
-        portcullis_authz::permits(context, self.identity.principals(), permission)
+        portcullis_authz::permits(context, &self.identity.principals(), permission)
     }
 
     /// The explained decision for `permission` at a path of the resource tree.

@@ -79,16 +79,18 @@ impl Groupfinder for Store {
     }
 }
 
-/// A groupfinder from a plain function, for applications that keep users elsewhere:
-/// `FnGroupfinder::new(|userid| users.get(userid).map(|u| u.groups.clone()))`.
+/// A groupfinder from a plain function, for applications that keep users elsewhere: the
+/// function returns the user's principals (groups and the like; shared, so keep them in an
+/// `Arc` to answer without copying) or `None` for no such user:
+/// `FnGroupfinder::new(move |userid| users.get(userid).cloned())` with
+/// `users: HashMap<String, Arc<[String]>>`.
 pub struct FnGroupfinder<F>(F);
 
 impl<F> FnGroupfinder<F>
 where
-    F: Fn(&str) -> Option<Vec<String>> + Send + Sync + 'static,
+    F: Fn(&str) -> Option<Arc<[String]>> + Send + Sync + 'static,
 {
-    /// Wraps `f`, which returns the user's extra principals (groups) or `None` for no such
-    /// user. The user id itself is added as the first principal.
+    /// Wraps `f`.
     pub fn new(f: F) -> FnGroupfinder<F> {
         FnGroupfinder(f)
     }
@@ -102,18 +104,13 @@ impl<F> std::fmt::Debug for FnGroupfinder<F> {
 
 impl<F> Groupfinder for FnGroupfinder<F>
 where
-    F: Fn(&str) -> Option<Vec<String>> + Send + Sync + 'static,
+    F: Fn(&str) -> Option<Arc<[String]>> + Send + Sync + 'static,
 {
     fn principals<'a>(
         &'a self,
         userid: &'a str,
     ) -> BoxFuture<'a, Result<Option<Arc<[String]>>, PolicyError>> {
-        let found = (self.0)(userid).map(|groups| {
-            let mut all = Vec::with_capacity(groups.len() + 1);
-            all.push(userid.to_owned());
-            all.extend(groups);
-            Arc::from(all)
-        });
+        let found = (self.0)(userid);
         Box::pin(async move { Ok(found) })
     }
 }

@@ -16,7 +16,8 @@ pub struct RequestIdentity(Arc<Inner>);
 
 struct Inner {
     userid: Option<String>,
-    principals: Vec<String>,
+    /// The groupfinder's answer, shared (not copied) from its cache.
+    user_principals: Arc<[String]>,
     via: Option<&'static str>,
     groupfinder: Option<Arc<dyn Groupfinder>>,
     identity: OnceCell<Identity>,
@@ -26,7 +27,7 @@ impl std::fmt::Debug for RequestIdentity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RequestIdentity")
             .field("userid", &self.0.userid)
-            .field("principals", &self.0.principals)
+            .field("principals", &self.principals())
             .field("via", &self.0.via)
             .finish_non_exhaustive()
     }
@@ -37,37 +38,24 @@ impl RequestIdentity {
     pub fn anonymous() -> RequestIdentity {
         RequestIdentity(Arc::new(Inner {
             userid: None,
-            principals: vec![EVERYONE.to_owned()],
+            user_principals: Arc::from(Vec::new()),
             via: None,
             groupfinder: None,
             identity: OnceCell::new(),
         }))
     }
 
-    /// An authenticated identity: `system.Everyone`, `system.Authenticated`, then the
-    /// groupfinder's principals (the user's own principal first).
+    /// An authenticated identity: `system.Everyone`, `system.Authenticated`, the user id, then
+    /// the groupfinder's principals (shared, not copied).
     pub fn authenticated(
         userid: impl Into<String>,
-        user_principals: &[String],
+        user_principals: Arc<[String]>,
         via: &'static str,
         groupfinder: Option<Arc<dyn Groupfinder>>,
     ) -> RequestIdentity {
-        let userid = userid.into();
-        let mut principals = Vec::with_capacity(user_principals.len() + 3);
-        principals.push(EVERYONE.to_owned());
-        principals.push(AUTHENTICATED.to_owned());
-        if !user_principals.contains(&userid) {
-            principals.push(userid.clone());
-        }
-        principals.extend(
-            user_principals
-                .iter()
-                .filter(|p| !portcullis_authz::principal::is_system(p))
-                .cloned(),
-        );
         RequestIdentity(Arc::new(Inner {
-            userid: Some(userid),
-            principals,
+            userid: Some(userid.into()),
+            user_principals,
             via: Some(via),
             groupfinder,
             identity: OnceCell::new(),
@@ -84,9 +72,27 @@ impl RequestIdentity {
         self.0.userid.is_some()
     }
 
-    /// The effective principals.
-    pub fn principals(&self) -> &[String] {
-        &self.0.principals
+    /// The effective principals, in Pyramid's order: `system.Everyone`, then for an
+    /// authenticated request `system.Authenticated`, the user id and the groupfinder's
+    /// principals (system principals a groupfinder returns are ignored). Allocates a `Vec`;
+    /// the hot path uses [`RequestIdentity::principals_iter`].
+    pub fn principals(&self) -> Vec<&str> {
+        self.principals_iter().collect()
+    }
+
+    /// The effective principals, without allocating (a principal may appear twice).
+    pub fn principals_iter(&self) -> impl Iterator<Item = &str> {
+        let userid = self.0.userid.as_deref();
+        std::iter::once(EVERYONE)
+            .chain(userid.map(|_| AUTHENTICATED))
+            .chain(userid)
+            .chain(
+                self.0
+                    .user_principals
+                    .iter()
+                    .map(String::as_str)
+                    .filter(move |p| !portcullis_authz::principal::is_system(p) && Some(*p) != userid),
+            )
     }
 
     /// Which policy identified the request (`"ticket"`, `"session"`, ...).
@@ -103,12 +109,12 @@ impl RequestIdentity {
                 let (Some(userid), Some(gf)) = (&self.0.userid, &self.0.groupfinder) else {
                     return match &self.0.userid {
                         Some(u) => Identity::user(u.clone()).with_groups(
-                            self.0.principals.iter().filter_map(|p| p.strip_prefix("group:")),
+                            self.0.user_principals.iter().filter_map(|p| p.strip_prefix("group:")),
                         ),
                         None => Identity::anonymous(),
                     };
                 };
-                match gf.identity(userid, &self.0.principals).await {
+                match gf.identity(userid, &self.0.user_principals).await {
                     Ok(Some(identity)) => identity,
                     Ok(None) => Identity::anonymous(),
                     Err(e) => {
