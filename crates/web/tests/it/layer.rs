@@ -433,3 +433,47 @@ async fn predicates_need_the_auth_layer() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
 }
+
+/// A `MakeWriter` that collects log output in memory.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn debug_authorization_logs_every_decision() {
+    let f = fixture().await;
+    let authz = Authorizer::builder(ticket_policy(), f.store.clone())
+        .acl("/", Acl::new().allow("group:editors", "edit").deny_all())
+        .debug_authorization(true)
+        .build()
+        .unwrap();
+    let principals: std::sync::Arc<[String]> = vec![f.bob.to_string()].into();
+    let bob = RequestIdentity::authenticated(f.bob.to_string(), principals, "ticket", None);
+    let logs = Captured::default();
+    let subscriber = tracing_subscriber::fmt().with_writer(logs.clone()).with_ansi(false).finish();
+    tracing::subscriber::with_default(subscriber, || {
+        assert!(authz.check_path(&bob, "/doc", "edit").is_err());
+    });
+    let out = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(out.contains("portcullis::authz"), "{out}");
+    assert!(out.contains(&format!("user=\"{}\"", f.bob)) || out.contains(&format!("user={}", f.bob)), "{out}");
+    assert!(out.contains("permission=\"edit\"") || out.contains("permission=edit"), "{out}");
+    assert!(out.contains("system.Authenticated"), "{out}");
+    assert!(out.contains("('Deny', 'system.Everyone', ALL_PERMISSIONS) (entry 1)"), "{out}");
+}
