@@ -154,6 +154,26 @@ impl Store {
         .await
     }
 
+    /// Records a use of an existing session (sets `last_seen_at`) without touching its
+    /// data, so a read-only request never overwrites a concurrent request's changes.
+    /// Returns false when the session no longer exists.
+    pub async fn touch_session(&self, id_hash: &str, last_seen_at: OffsetDateTime) -> Result<bool> {
+        check_hash(id_hash)?;
+        let at = last_seen_at.unix_timestamp();
+        self.retry(|| async {
+            on_pool!(&self.inner.backend, pool => {
+                let n = sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1")
+                    .bind(id_hash)
+                    .bind(at)
+                    .execute(pool)
+                    .await?
+                    .rows_affected();
+                Ok(n > 0)
+            })
+        })
+        .await
+    }
+
     /// Replaces session `old_hash` by `new` in one transaction (session fixation
     /// defence: the old id stops working the moment the new one exists). Returns false,
     /// and creates nothing, when `old_hash` no longer exists.

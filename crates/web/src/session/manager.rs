@@ -163,11 +163,7 @@ impl SessionManager {
             }
             if now.saturating_sub(record.last_seen_at) >= secs(self.config.touch_interval) {
                 record.last_seen_at = now;
-                if !self
-                    .store
-                    .save(&hash, &record, self.ttl(&record, now))
-                    .await?
-                {
+                if !self.store.touch(&hash, now, self.ttl(&record, now)).await? {
                     continue;
                 }
             }

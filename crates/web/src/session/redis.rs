@@ -14,7 +14,8 @@ pub const DEFAULT_REDIS_PREFIX: &str = "portcullis:session:";
 
 /// Sessions in Redis.
 ///
-/// * `<prefix><sha-256 of id>` holds the record as JSON, with a TTL of
+/// * `<prefix><sha-256 of id>` is a hash: field `r` holds the record as JSON, field
+///   `s` the last use (so recording a use never rewrites the data), with a TTL of
 ///   `min(idle timeout, absolute expiry - now)`, so Redis itself drops idle and
 ///   expired sessions.
 /// * `<prefix>user:<user id>` is a set of the user's session hashes, so that
@@ -43,7 +44,9 @@ fn redis_err(e: redis::RedisError) -> SessionError {
 }
 
 const PRELUDE: &str = r"
-local function owner(v)
+local function owner(key)
+  local v = redis.call('HGET', key, 'r')
+  if not v then return nil end
   local ok, rec = pcall(cjson.decode, v)
   if ok and type(rec) == 'table' and type(rec['user_id']) == 'string' then
     return rec['user_id']
@@ -51,49 +54,61 @@ local function owner(v)
   return nil
 end
 local function index_add(prefix, user, hash, ttl)
-  if user == '' then return end
+  if not user or user == '' then return end
   local idx = prefix .. 'user:' .. user
   redis.call('SADD', idx, hash)
   if redis.call('TTL', idx) < tonumber(ttl) then redis.call('EXPIRE', idx, ttl) end
 end
+local function put(key, value, seen, ttl)
+  redis.call('DEL', key)
+  redis.call('HSET', key, 'r', value, 's', seen)
+  redis.call('EXPIRE', key, ttl)
+end
 ";
 
-// KEYS[1] session key; ARGV: prefix, value, ttl, hash, user ('' for none)
+// KEYS[1] session key; ARGV: prefix, value, ttl, hash, user ('' for none), seen
 const CREATE: &str = r"
-if not redis.call('SET', KEYS[1], ARGV[2], 'NX', 'EX', ARGV[3]) then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+put(KEYS[1], ARGV[2], ARGV[6], ARGV[3])
 index_add(ARGV[1], ARGV[5], ARGV[4], ARGV[3])
 return 1
 ";
 
-// KEYS[1] session key; ARGV: prefix, value, ttl, hash, user ('' for none)
+// KEYS[1] session key; ARGV: prefix, value, ttl, hash, user ('' for none), seen
 const SAVE: &str = r"
-local old = redis.call('GET', KEYS[1])
-if not old then return 0 end
-redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-local ou = owner(old)
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local ou = owner(KEYS[1])
 if ou and ou ~= ARGV[5] then redis.call('SREM', ARGV[1] .. 'user:' .. ou, ARGV[4]) end
+put(KEYS[1], ARGV[2], ARGV[6], ARGV[3])
 index_add(ARGV[1], ARGV[5], ARGV[4], ARGV[3])
 return 1
 ";
 
-// KEYS[1] old key, KEYS[2] new key; ARGV: prefix, value, ttl, new hash, user, old hash
+// KEYS[1] session key; ARGV: prefix, seen, ttl, hash. Data untouched.
+const TOUCH: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 's', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+index_add(ARGV[1], owner(KEYS[1]), ARGV[4], ARGV[3])
+return 1
+";
+
+// KEYS[1] old key, KEYS[2] new key; ARGV: prefix, value, ttl, new hash, user, seen, old hash
 const ROTATE: &str = r"
-local old = redis.call('GET', KEYS[1])
-if not old then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local ou = owner(KEYS[1])
 redis.call('DEL', KEYS[1])
-local ou = owner(old)
-if ou then redis.call('SREM', ARGV[1] .. 'user:' .. ou, ARGV[6]) end
-redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+if ou then redis.call('SREM', ARGV[1] .. 'user:' .. ou, ARGV[7]) end
+put(KEYS[2], ARGV[2], ARGV[6], ARGV[3])
 index_add(ARGV[1], ARGV[5], ARGV[4], ARGV[3])
 return 1
 ";
 
 // KEYS[1] session key; ARGV: prefix, hash
 const DELETE: &str = r"
-local old = redis.call('GET', KEYS[1])
-if not old then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local ou = owner(KEYS[1])
 redis.call('DEL', KEYS[1])
-local ou = owner(old)
 if ou then redis.call('SREM', ARGV[1] .. 'user:' .. ou, ARGV[2]) end
 return 1
 ";
@@ -103,8 +118,7 @@ const DELETE_FOR_USER: &str = r"
 local n = 0
 for _, h in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local k = ARGV[1] .. h
-  local v = redis.call('GET', k)
-  if v and owner(v) == ARGV[2] then
+  if owner(k) == ARGV[2] then
     redis.call('DEL', k)
     n = n + 1
   end
@@ -166,13 +180,22 @@ impl RedisSessionStore {
 
     async fn get(&self, key: &str) -> Result<Option<SessionRecord>, SessionError> {
         let mut conn = self.conn.clone();
-        let v: Option<String> = redis::cmd("GET")
+        let (value, seen): (Option<String>, Option<i64>) = redis::cmd("HMGET")
             .arg(key)
+            .arg("r")
+            .arg("s")
             .query_async(&mut conn)
             .await
             .map_err(redis_err)?;
-        v.map(|s| serde_json::from_str(&s).map_err(|e| SessionError::Corrupt(e.to_string())))
-            .transpose()
+        let Some(value) = value else {
+            return Ok(None);
+        };
+        let mut rec: SessionRecord =
+            serde_json::from_str(&value).map_err(|e| SessionError::Corrupt(e.to_string()))?;
+        if let Some(seen) = seen {
+            rec.last_seen_at = rec.last_seen_at.max(seen);
+        }
+        Ok(Some(rec))
     }
 
     async fn write(
@@ -188,7 +211,15 @@ impl RedisSessionStore {
             serde_json::to_string(record).map_err(|e| SessionError::Corrupt(e.to_string()))?;
         let ttl = ttl_secs.max(1).to_string();
         let user = record.user_id.as_deref().unwrap_or("");
-        let mut args = vec![self.prefix.as_str(), &value, &ttl, hash.as_str(), user];
+        let seen = record.last_seen_at.to_string();
+        let mut args = vec![
+            self.prefix.as_str(),
+            &value,
+            &ttl,
+            hash.as_str(),
+            user,
+            &seen,
+        ];
         if let Some(e) = extra {
             args.push(e);
         }
@@ -233,6 +264,22 @@ impl SessionStore for RedisSessionStore {
             let key = self.key(hash);
             self.write(SAVE, &[&key], hash, record, ttl_secs, None)
                 .await
+        })
+    }
+
+    fn touch<'a>(
+        &'a self,
+        hash: &'a SessionHash,
+        last_seen_at: i64,
+        ttl_secs: u64,
+    ) -> BoxFuture<'a, Result<bool, SessionError>> {
+        Box::pin(async move {
+            let key = self.key(hash);
+            let (seen, ttl) = (last_seen_at.to_string(), ttl_secs.max(1).to_string());
+            Ok(self
+                .eval(TOUCH, &[&key], &[&self.prefix, &seen, &ttl, hash.as_str()])
+                .await?
+                == 1)
         })
     }
 

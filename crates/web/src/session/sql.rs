@@ -95,6 +95,20 @@ impl SessionStore for SqlSessionStore {
         Box::pin(async move { Ok(self.store.update_session(&to_row(hash, record)).await?) })
     }
 
+    fn touch<'a>(
+        &'a self,
+        hash: &'a SessionHash,
+        last_seen_at: i64,
+        _ttl_secs: u64,
+    ) -> BoxFuture<'a, Result<bool, SessionError>> {
+        Box::pin(async move {
+            Ok(self
+                .store
+                .touch_session(hash.as_str(), time(last_seen_at))
+                .await?)
+        })
+    }
+
     fn rotate<'a>(
         &'a self,
         old: &'a SessionHash,

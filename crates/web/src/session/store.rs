@@ -43,6 +43,15 @@ pub trait SessionStore: Send + Sync + 'static {
         ttl_secs: u64,
     ) -> BoxFuture<'a, Result<bool, SessionError>>;
 
+    /// Records a use: sets `last_seen_at` and (Redis) the TTL, leaving user and data
+    /// alone, so a read-only request cannot undo a concurrent save. `false` when gone.
+    fn touch<'a>(
+        &'a self,
+        hash: &'a SessionHash,
+        last_seen_at: i64,
+        ttl_secs: u64,
+    ) -> BoxFuture<'a, Result<bool, SessionError>>;
+
     /// Atomically deletes `old` and stores `record` under `new`; `false` (and nothing
     /// written) when `old` is gone.
     fn rotate<'a>(

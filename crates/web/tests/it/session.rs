@@ -144,6 +144,7 @@ each_backend!(
     ids_are_stored_only_as_hashes,
     csrf_token_lives_in_the_session,
     session_policy_identify_remember_forget,
+    a_touch_does_not_undo_a_concurrent_save,
 );
 
 async fn create_load_save_destroy(env: Env) {
@@ -425,12 +426,17 @@ async fn ids_are_stored_only_as_hashes(env: Env) {
             let client = redis::Client::open(url.as_str()).unwrap();
             let mut conn = client.get_multiplexed_async_connection().await.unwrap();
             let key = format!("portcullis:session:{hash}");
-            let stored: Option<String> = redis::cmd("GET")
+            let stored: Option<String> = redis::cmd("HGET")
                 .arg(&key)
+                .arg("r")
                 .query_async(&mut conn)
                 .await
                 .unwrap();
             let stored = stored.expect("stored under portcullis:session:<sha-256>");
+            assert!(
+                stored.contains(&user),
+                "the record is the JSON in field `r`"
+            );
             assert!(!stored.contains(&raw));
             let ttl: i64 = redis::cmd("TTL")
                 .arg(&key)
@@ -628,4 +634,37 @@ async fn configured_timeouts_and_persistent_cookies() {
 fn session_hash_handles_parse() {
     assert!(SessionHash::parse(&"0".repeat(64)).is_some());
     assert!(SessionHash::parse("zz").is_none());
+}
+
+async fn a_touch_does_not_undo_a_concurrent_save(env: Env) {
+    let m = &env.m;
+    let (_, set) = m.remember(None, &random_user("touch")).await.unwrap();
+    let c = pair(&set);
+    env.clock.advance(120);
+    // Request B (read-only) has read the record; request A saves a change meanwhile;
+    // then B records its use.
+    let store = m.store();
+    let mut a = m.load(Some(&c)).await.unwrap().unwrap();
+    let hash = a.hash().clone();
+    let b_view = store.load(&hash).await.unwrap().unwrap();
+    env.clock.advance(120);
+    a.insert("written_by_a", true);
+    m.save(&mut a).await.unwrap();
+    assert!(store.touch(&hash, T0 + 300, 600).await.unwrap());
+    let after = m.load(Some(&c)).await.unwrap().unwrap();
+    assert_eq!(
+        after.get("written_by_a"),
+        Some(&true.into()),
+        "A's write survived"
+    );
+    assert_eq!(
+        after.record().last_seen_at,
+        T0 + 300,
+        "B's use was recorded"
+    );
+    assert!(b_view.data.get("written_by_a").is_none());
+    // Touching a deleted session reports it gone and creates nothing.
+    m.revoke(&hash).await.unwrap();
+    assert!(!store.touch(&hash, T0 + 400, 600).await.unwrap());
+    assert!(store.load(&hash).await.unwrap().is_none());
 }
