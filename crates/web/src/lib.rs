@@ -42,6 +42,7 @@
 
 pub mod authorizer;
 pub mod csrf;
+pub mod csrf_layer;
 pub mod denial;
 pub mod extract;
 pub mod groupfinder;
@@ -54,6 +55,7 @@ pub mod session;
 pub mod ticket;
 
 pub use authorizer::{Authorizer, AuthorizerBuilder, NO_PERMISSION_REQUIRED};
+pub use csrf_layer::{CsrfLayer, CsrfToken};
 pub use denial::{Denial, DenialKind};
 pub use groupfinder::Groupfinder;
 pub use identity::RequestIdentity;
