@@ -68,10 +68,11 @@ fn router(dir: &str) -> (Router, String, String) {
         })
         .collect();
     let groupfinder = FnGroupfinder::new(move |userid: &str| users.get(userid).cloned());
-    let helper = AuthTktCookie::builder(TicketSecret::verbatim(w4.secret.into_bytes()).expect("secret"))
-        .cookie_name(w4.cookie_name.clone())
-        .build()
-        .expect("ticket helper");
+    let helper =
+        AuthTktCookie::builder(TicketSecret::verbatim(w4.secret.into_bytes()).expect("secret"))
+            .cookie_name(w4.cookie_name.clone())
+            .build()
+            .expect("ticket helper");
     let mut paths: Vec<String> = Vec::with_capacity(w1.nodes.len());
     let mut builder = Authorizer::builder(TicketPolicy::new(helper), groupfinder);
     for n in &w1.nodes {
@@ -82,28 +83,55 @@ fn router(dir: &str) -> (Router, String, String) {
         let acl: Acl = n
             .acl
             .iter()
-            .map(|(a, p, perm)| Ace::new(if a == "Allow" { Action::Allow } else { Action::Deny }, p.clone(), perm.as_str()))
+            .map(|(a, p, perm)| {
+                Ace::new(
+                    if a == "Allow" {
+                        Action::Allow
+                    } else {
+                        Action::Deny
+                    },
+                    p.clone(),
+                    perm.as_str(),
+                )
+            })
             .collect();
         builder = builder.acl(&path, acl);
         paths.push(path);
     }
     let leaf = paths[w4.leaf].clone();
-    let authz = builder.permission_at(&leaf, w4.permission).build().expect("authorizer");
-    let protected = Router::new().route(&leaf, get(|| async { "ok\n" })).layer(authz.layer());
-    let app = Router::new().route("/hello", get(|| async { "ok\n" })).merge(protected);
+    let authz = builder
+        .permission_at(&leaf, w4.permission)
+        .build()
+        .expect("authorizer");
+    let protected = Router::new()
+        .route(&leaf, get(|| async { "ok\n" }))
+        .layer(authz.layer());
+    let app = Router::new()
+        .route("/hello", get(|| async { "ok\n" }))
+        .merge(protected);
     (app, leaf, format!("{}={}", w4.cookie_name, w4.ticket))
 }
 
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 async fn inproc(dir: &str) {
     let (app, leaf, cookie) = router(dir);
-    let n: usize = std::env::var("N").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
-    let reps: usize = std::env::var("REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(7);
+    let n: usize = std::env::var("N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let reps: usize = std::env::var("REPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(7);
     // correctness: 200 with the cookie; without it the protected path is refused
     let req = |path: &str, cookie: Option<&str>| {
         let mut b = Request::builder().uri(path);
@@ -112,15 +140,34 @@ async fn inproc(dir: &str) {
         }
         b.body(Body::empty()).unwrap()
     };
-    assert_eq!(app.clone().oneshot(req(&leaf, Some(&cookie))).await.unwrap().status(), StatusCode::OK);
-    assert_eq!(app.clone().oneshot(req(&leaf, None)).await.unwrap().status(), StatusCode::UNAUTHORIZED);
-    for (label, path) in [("portcullis in-process /hello (bare axum)", "/hello"), ("portcullis in-process protected (W4)", leaf.as_str())] {
+    assert_eq!(
+        app.clone()
+            .oneshot(req(&leaf, Some(&cookie)))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.clone()
+            .oneshot(req(&leaf, None))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    for (label, path) in [
+        ("portcullis in-process /hello (bare axum)", "/hello"),
+        ("portcullis in-process protected (W4)", leaf.as_str()),
+    ] {
         let mut times = Vec::with_capacity(reps);
         for _ in 0..reps {
             let t0 = Instant::now();
             for _ in 0..n {
                 let resp = app.clone().oneshot(req(path, Some(&cookie))).await.unwrap();
-                let body = axum::body::to_bytes(resp.into_body(), 1 << 16).await.unwrap();
+                let body = axum::body::to_bytes(resp.into_body(), 1 << 16)
+                    .await
+                    .unwrap();
                 std::hint::black_box(body);
             }
             times.push(t0.elapsed().as_secs_f64());
@@ -136,25 +183,39 @@ async fn inproc(dir: &str) {
 
 async fn serve(dir: &str, port: u16) {
     let (app, leaf, _) = router(dir);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("bind");
     eprintln!("serving /hello and {leaf} on 127.0.0.1:{port}");
     println!("{leaf}");
     axum::serve(listener, app).await.expect("serve");
 }
 
 fn main() {
-    let dir = std::env::var("PORTCULLIS_BENCH_DATA").unwrap_or_else(|_| "/tmp/portcullis-bench/data".into());
+    let dir = std::env::var("PORTCULLIS_BENCH_DATA")
+        .unwrap_or_else(|_| "/tmp/portcullis-bench/data".into());
     if !std::path::Path::new(&dir).join("w4.json").exists() {
-        eprintln!("skipped: no workload data in {dir}; run python3 ../shared/bench/gen_workloads.py {dir}");
+        eprintln!(
+            "skipped: no workload data in {dir}; run python3 ../shared/bench/gen_workloads.py {dir}"
+        );
         return;
     }
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--serve") {
-        let port: u16 = args.get(i + 1).and_then(|p| p.parse().ok()).expect("--serve PORT");
-        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+        let port: u16 = args
+            .get(i + 1)
+            .and_then(|p| p.parse().ok())
+            .expect("--serve PORT");
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(serve(&dir, port));
     } else if !args.iter().any(|a| a == "--list") {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(inproc(&dir));
     }
 }

@@ -91,7 +91,9 @@ impl RequestIdentity {
                     .user_principals
                     .iter()
                     .map(String::as_str)
-                    .filter(move |p| !portcullis_authz::principal::is_system(p) && Some(*p) != userid),
+                    .filter(move |p| {
+                        !portcullis_authz::principal::is_system(p) && Some(*p) != userid
+                    }),
             )
     }
 

@@ -316,7 +316,10 @@ impl ResourceTree {
     }
 
     /// [`ResourceTree::principal_set`] from any iterator of principals.
-    pub fn principal_set_iter<'a>(&self, principals: impl IntoIterator<Item = &'a str>) -> PrincipalSet {
+    pub fn principal_set_iter<'a>(
+        &self,
+        principals: impl IntoIterator<Item = &'a str>,
+    ) -> PrincipalSet {
         let mut bits = principal_set::Bits::with_capacity(self.index.principals.len());
         let mut len = 0;
         for p in principals {
@@ -325,7 +328,11 @@ impl ResourceTree {
                 len += 1;
             }
         }
-        PrincipalSet { tree_id: self.id, bits, len }
+        PrincipalSet {
+            tree_id: self.id,
+            bits,
+            len,
+        }
     }
 
     /// The compiled check: Pyramid's answer for (context, permission, principals) without

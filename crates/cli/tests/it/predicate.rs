@@ -6,19 +6,50 @@ const EXPR: &str = r#"all(has_permission("release"), any(in_group("qa"), not(is_
 
 #[test]
 fn met_not_met_and_anonymous() {
-    let r = run(&["predicate", "check", "--expr", EXPR, "--user", "alice", "--group", "qa", "--permission", "release", "--json"]);
+    let r = run(&[
+        "predicate",
+        "check",
+        "--expr",
+        EXPR,
+        "--user",
+        "alice",
+        "--group",
+        "qa",
+        "--permission",
+        "release",
+        "--json",
+    ]);
     assert_eq!(r.code, 0, "{r:?}");
-    assert_eq!(r.json(), serde_json::json!({"passed": true, "status": 200, "message": null}));
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"passed": true, "status": 200, "message": null})
+    );
 
-    let r = run(&["predicate", "check", "--expr", EXPR, "--user", "bob", "--permission", "release", "--json"]);
+    let r = run(&[
+        "predicate",
+        "check",
+        "--expr",
+        EXPR,
+        "--user",
+        "bob",
+        "--permission",
+        "release",
+        "--json",
+    ]);
     assert_eq!(r.code, 1, "{r:?}");
-    assert_eq!(r.json(), serde_json::json!({"passed": false, "status": 403, "message": "Only QA may release"}));
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"passed": false, "status": 403, "message": "Only QA may release"})
+    );
 
     let r = run(&["predicate", "check", "--expr", "not_anonymous()", "--json"]);
     assert_eq!(r.code, 1, "{r:?}");
     let j = r.json();
     assert_eq!(j["status"], 401);
-    assert_eq!(j["message"], "The current user must have been authenticated");
+    assert_eq!(
+        j["message"],
+        "The current user must have been authenticated"
+    );
 }
 
 #[test]

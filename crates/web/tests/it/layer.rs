@@ -466,14 +466,26 @@ async fn debug_authorization_logs_every_decision() {
     let principals: std::sync::Arc<[String]> = vec![f.bob.to_string()].into();
     let bob = RequestIdentity::authenticated(f.bob.to_string(), principals, "ticket", None);
     let logs = Captured::default();
-    let subscriber = tracing_subscriber::fmt().with_writer(logs.clone()).with_ansi(false).finish();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(logs.clone())
+        .with_ansi(false)
+        .finish();
     tracing::subscriber::with_default(subscriber, || {
         assert!(authz.check_path(&bob, "/doc", "edit").is_err());
     });
     let out = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(out.contains("portcullis::authz"), "{out}");
-    assert!(out.contains(&format!("user=\"{}\"", f.bob)) || out.contains(&format!("user={}", f.bob)), "{out}");
-    assert!(out.contains("permission=\"edit\"") || out.contains("permission=edit"), "{out}");
+    assert!(
+        out.contains(&format!("user=\"{}\"", f.bob)) || out.contains(&format!("user={}", f.bob)),
+        "{out}"
+    );
+    assert!(
+        out.contains("permission=\"edit\"") || out.contains("permission=edit"),
+        "{out}"
+    );
     assert!(out.contains("system.Authenticated"), "{out}");
-    assert!(out.contains("('Deny', 'system.Everyone', ALL_PERMISSIONS) (entry 1)"), "{out}");
+    assert!(
+        out.contains("('Deny', 'system.Everyone', ALL_PERMISSIONS) (entry 1)"),
+        "{out}"
+    );
 }
