@@ -9,7 +9,8 @@
 //! | `AuthTktAuthenticationPolicy('secretstring', callback=groupfinder)` | `TicketPolicy` (Pyramid-compatible `auth_tkt`), key derived from the master secret, 1 h timeout |
 //! | `@action(permission='entry')`, `permission='topsecret'` | `permission_at("/", "entry")`, `permission_at("/secret", "topsecret")` |
 //! | forbidden view = login page | anonymous → 303 to `/login?came_from=...`; authenticated without permission → a 403 page naming the missing permission (the seed's open exercise) |
-//! | `login` / `logout` handlers | [`login_submit`] / [`logout_submit`], with CSRF tokens; logout is a POST |
+//! | `login` / `logout` handlers | [`login_submit`] / [`logout_submit`]; logout is a POST |
+//! | (nothing) | CSRF: `portcullis_web`'s `CsrfLayer` checks every POST (hidden `csrf_token` field, `Origin`) |
 //!
 //! The seed's ACL names bare groups (`basic`, `secured`) because its groupfinder returns
 //! bare group names; the store's groupfinder prefixes them (`group:basic`), so that a group
@@ -23,18 +24,18 @@ use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use http::header::SET_COOKIE;
 use http::request::Parts;
-use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use http::{HeaderName, HeaderValue, StatusCode};
 use portcullis_authz::{Acl, EVERYONE};
 use portcullis_store::{NewUser, Store, StoreError, UserStatus};
+use portcullis_web::csrf::{CookieCsrfStorage, CsrfConfig};
 use portcullis_web::denial::{self, Denial, safe_redirect};
 use portcullis_web::secret::MasterSecret;
+use portcullis_web::session::SameSite;
 use portcullis_web::ticket::{AuthTktCookie, TicketSecret};
-use portcullis_web::{Authorizer, ClientAddr, RequestIdentity, TicketPolicy};
+use portcullis_web::{Authorizer, ClientAddr, CsrfLayer, CsrfToken, RequestIdentity, TicketPolicy};
 use serde::Deserialize;
 
-use super::csrf::{Csrf, PageToken};
 use super::pages;
 
 /// The demo users: name, password, group (the seed's `load_database`).
@@ -124,7 +125,6 @@ pub(crate) async fn seed(store: &Store) -> Result<Seeded, StoreError> {
 struct Demo {
     store: Store,
     authz: Authorizer,
-    csrf: Csrf,
 }
 
 type AppState = State<Arc<Demo>>;
@@ -161,7 +161,6 @@ pub(crate) fn app(
     let state = Arc::new(Demo {
         store,
         authz: authz.clone(),
-        csrf: Csrf::new(master, secure_cookies),
     });
     Ok(Router::new()
         .route("/", get(home))
@@ -170,7 +169,24 @@ pub(crate) fn app(
         .route("/logout", get(logout_page).post(logout_submit))
         .fallback(|| async { pages::not_found() })
         .with_state(state)
+        .layer(csrf_layer(master, secure_cookies))
         .layer(authz.layer()))
+}
+
+/// CSRF protection for every POST: a token in a cookie MACed with the CSRF key derived from
+/// the master secret and bound to the user (so a token from before a login is useless
+/// after it), submitted back in the hidden `csrf_token` field; plus the `Origin` check.
+/// The cookie is `HttpOnly; SameSite=Strict` (only server-rendered forms use the token).
+/// Inside the [`Authorizer`]'s layer, which identifies the user it is bound to.
+fn csrf_layer(master: &MasterSecret, secure: bool) -> CsrfLayer {
+    let mut storage = CookieCsrfStorage::new(master)
+        .http_only(true)
+        .same_site(SameSite::Strict);
+    if !secure {
+        storage = storage.dangerous_insecure_cookies();
+    }
+    // Off loopback the demo expects a TLS-terminating proxy: origins must then be https.
+    CsrfLayer::new(CsrfConfig::default(), storage, secure)
 }
 
 /// The 403 view: an HTML page that says which permission is missing (JSON for API clients).
@@ -218,40 +234,13 @@ impl IntoResponse for Failure {
 
 type Answer = Result<Response, Failure>;
 
-/// A page with optional `Set-Cookie` headers.
-fn page(status: StatusCode, html: String, cookies: impl IntoIterator<Item = String>) -> Response {
-    let mut resp = (status, Html(html)).into_response();
-    append_cookies(&mut resp, cookies);
-    resp
-}
-
-fn append_cookies(resp: &mut Response, cookies: impl IntoIterator<Item = String>) {
-    for c in cookies {
-        if let Ok(v) = HeaderValue::from_str(&c) {
-            resp.headers_mut().append(SET_COOKIE, v);
-        }
-    }
-}
-
-/// A 303 with the security policy's headers and optional extra cookies.
-fn redirect(
-    to: &str,
-    headers: Vec<(HeaderName, HeaderValue)>,
-    cookies: impl IntoIterator<Item = String>,
-) -> Response {
+/// A 303 with the security policy's headers (`Set-Cookie`).
+fn redirect(to: &str, headers: Vec<(HeaderName, HeaderValue)>) -> Response {
     let mut resp = Redirect::to(to).into_response();
     for (name, value) in headers {
         resp.headers_mut().append(name, value);
     }
-    append_cookies(&mut resp, cookies);
     resp
-}
-
-fn csrf_token(state: &Demo, headers: &HeaderMap) -> Result<PageToken, Failure> {
-    state
-        .csrf
-        .for_page(headers)
-        .map_err(|e| Failure::Internal("cannot issue a CSRF token", format!("{e:#}")))
 }
 
 /// The username of an authenticated identity (`None`: anonymous, or the user vanished).
@@ -267,27 +256,21 @@ async fn username(store: &Store, identity: &RequestIdentity) -> Result<Option<St
 }
 
 /// `GET /` (permission `entry`): greets the user by name.
-async fn home(State(state): AppState, identity: RequestIdentity, headers: HeaderMap) -> Answer {
+async fn home(
+    State(state): AppState,
+    identity: RequestIdentity,
+    CsrfToken(token): CsrfToken,
+) -> Answer {
     let name = match username(&state.store, &identity).await? {
         Some(name) => name,
         None => identity.userid().unwrap_or("stranger").to_owned(),
     };
-    let token = csrf_token(&state, &headers)?;
-    Ok(page(
-        StatusCode::OK,
-        pages::home(&name, &token.token),
-        token.set_cookie,
-    ))
+    Ok(Html(pages::home(&name, &token)).into_response())
 }
 
 /// `GET /secret` (permission `topsecret`).
-async fn secret(State(state): AppState, headers: HeaderMap) -> Answer {
-    let token = csrf_token(&state, &headers)?;
-    Ok(page(
-        StatusCode::OK,
-        pages::secret(THE_SECRET, &token.token),
-        token.set_cookie,
-    ))
+async fn secret(CsrfToken(token): CsrfToken) -> Html<String> {
+    Html(pages::secret(THE_SECRET, &token))
 }
 
 /// `GET /login?came_from=...`.
@@ -300,30 +283,29 @@ struct LoginQuery {
 async fn login_page(
     State(state): AppState,
     identity: RequestIdentity,
-    headers: HeaderMap,
+    CsrfToken(token): CsrfToken,
     query: Result<Query<LoginQuery>, QueryRejection>,
 ) -> Answer {
     let Query(query) =
         query.map_err(|e| Failure::BadRequest(format!("Bad query string: {}", e.body_text())))?;
     let current = username(&state.store, &identity).await?;
-    let token = csrf_token(&state, &headers)?;
     let html = pages::login(
         &pages::LoginPage {
             came_from: query.came_from.as_deref().unwrap_or("/"),
             current_user: current.as_deref(),
             ..pages::LoginPage::default()
         },
-        &token.token,
+        &token,
     );
-    Ok(page(StatusCode::OK, html, token.set_cookie))
+    Ok(Html(html).into_response())
 }
 
-/// The login form's fields (`login_submitted`, the button, is ignored).
+/// The login form's fields (`csrf_token` was checked by the CSRF layer; `login_submitted`,
+/// the button, is ignored).
 #[derive(Debug, Deserialize)]
 struct LoginForm {
     login: Option<String>,
     password: Option<String>,
-    csrf_token: Option<String>,
     came_from: Option<String>,
 }
 
@@ -331,17 +313,15 @@ fn bad_form(e: &FormRejection) -> Failure {
     Failure::BadRequest(format!("Bad form submission: {}", e.body_text()))
 }
 
-/// `POST /login`: CSRF check, password check, `remember`, 303 to `came_from` (if safe).
+/// `POST /login` (CSRF checked by the layer): password check, `remember`, 303 to
+/// `came_from` when it is a path on this site, else to `/`.
 async fn login_submit(
     State(state): AppState,
+    CsrfToken(token): CsrfToken,
     parts: Parts,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Answer {
     let Form(form) = form.map_err(|e| bad_form(&e))?;
-    state
-        .csrf
-        .check(&parts.headers, form.csrf_token.as_deref())
-        .map_err(|e| Failure::BadRequest(format!("Login refused: {e}.")))?;
     let (Some(login), Some(password)) = (form.login, form.password) else {
         return Err(Failure::BadRequest(
             "Bad form submission: the fields `login` and `password` are required.".to_owned(),
@@ -362,7 +342,6 @@ async fn login_submit(
     };
     let Some(user) = verified else {
         // One message for every failure: no hint whether the login exists.
-        let token = csrf_token(&state, &parts.headers)?;
         let html = pages::login(
             &pages::LoginPage {
                 login: &login,
@@ -370,60 +349,36 @@ async fn login_submit(
                 message: Some("Login failed: please check your user name and password."),
                 current_user: None,
             },
-            &token.token,
+            &token,
         );
-        return Ok(page(StatusCode::OK, html, token.set_cookie));
+        return Ok(Html(html).into_response());
     };
     let remembered = state
         .authz
         .remember(&parts, &user.id.to_string())
         .await
         .map_err(|e| Failure::Internal("cannot remember the login", e.to_string()))?;
-    // A new CSRF token after the login: one seen before it is useless after it.
-    let fresh = state
-        .csrf
-        .fresh()
-        .map_err(|e| Failure::Internal("cannot issue a CSRF token", format!("{e:#}")))?;
+    // The CSRF token is bound to the user: the next page gets a new one.
     let target = safe_redirect(&came_from).unwrap_or("/");
-    Ok(redirect(target, remembered, fresh.set_cookie))
+    Ok(redirect(target, remembered))
 }
 
 /// `GET /logout`: the logout button (a POST form).
 async fn logout_page(
     State(state): AppState,
     identity: RequestIdentity,
-    headers: HeaderMap,
+    CsrfToken(token): CsrfToken,
 ) -> Answer {
     let name = username(&state.store, &identity).await?;
-    let token = csrf_token(&state, &headers)?;
-    Ok(page(
-        StatusCode::OK,
-        pages::logout(name.as_deref(), &token.token),
-        token.set_cookie,
-    ))
+    Ok(Html(pages::logout(name.as_deref(), &token)).into_response())
 }
 
-/// The logout form's field.
-#[derive(Debug, Deserialize)]
-struct LogoutForm {
-    csrf_token: Option<String>,
-}
-
-/// `POST /logout`: CSRF check, `forget`, 303 to the login page.
-async fn logout_submit(
-    State(state): AppState,
-    parts: Parts,
-    form: Result<Form<LogoutForm>, FormRejection>,
-) -> Answer {
-    let Form(form) = form.map_err(|e| bad_form(&e))?;
-    state
-        .csrf
-        .check(&parts.headers, form.csrf_token.as_deref())
-        .map_err(|e| Failure::BadRequest(format!("Logout refused: {e}.")))?;
+/// `POST /logout` (CSRF checked by the layer): `forget`, 303 to the login page.
+async fn logout_submit(State(state): AppState, parts: Parts) -> Answer {
     let headers = state
         .authz
         .forget(&parts)
         .await
         .map_err(|e| Failure::Internal("cannot forget the login", e.to_string()))?;
-    Ok(redirect("/login", headers, None))
+    Ok(redirect("/login", headers))
 }

@@ -30,7 +30,6 @@ use portcullis_store::{PrincipalsConfig, Store, StoreOptions};
 
 use crate::Outcome;
 
-mod csrf;
 mod demo;
 mod pages;
 mod secret;

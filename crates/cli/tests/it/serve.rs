@@ -373,7 +373,7 @@ fn login_form_checks_csrf_and_fails_generically() {
         &[("login", "genericuser"), ("password", "basic123")],
     );
     assert_eq!(none.status, 400, "{none:?}");
-    assert!(none.body.contains("CSRF"), "{}", none.body);
+    assert!(none.body.contains("bad csrf token"), "{}", none.body);
     let bad = c.post(
         "/login",
         &[
@@ -384,7 +384,8 @@ fn login_form_checks_csrf_and_fails_generically() {
     );
     assert_eq!(bad.status, 400, "{bad:?}");
     assert!(
-        bad.body.contains("CSRF token does not match"),
+        bad.body
+            .contains("bad csrf token: the token does not match"),
         "{}",
         bad.body
     );
@@ -432,7 +433,7 @@ fn login_form_checks_csrf_and_fails_generically() {
     // Malformed bodies: 400 with a message, never 500.
     let json = c.post_raw("/login", "application/json", "{\"login\":\"genericuser\"}");
     assert_eq!(json.status, 400, "{json:?}");
-    assert!(json.body.contains("Bad form submission"), "{}", json.body);
+    assert!(json.body.contains("bad csrf token"), "{}", json.body);
     let dup = c.post_raw(
         "/login",
         "application/x-www-form-urlencoded",
@@ -471,7 +472,7 @@ fn login_form_checks_csrf_and_fails_generically() {
         ("csrf_token", token.as_str()),
     ]));
     assert_eq!(cross.status, 400, "{cross:?}");
-    assert!(cross.body.contains("cross-origin"), "{}", cross.body);
+    assert!(cross.body.contains("bad csrf origin"), "{}", cross.body);
     // And the real thing works with the same token.
     let ok = c.post(
         "/login",
@@ -498,12 +499,12 @@ fn generic_user_enters_but_gets_a_403_page_naming_topsecret() {
         !cookie.contains("secure"),
         "loopback demo: no Secure flag: {cookie}"
     );
-    assert!(
-        login.set_cookie("csrf_token").is_some(),
-        "a new CSRF token after the login"
-    );
     let home = c.get("/");
     assert_eq!(home.status, 200, "{home:?}");
+    assert!(
+        home.set_cookie("csrf_token").is_some(),
+        "a new CSRF token after the login (tokens are bound to the user)"
+    );
     assert!(
         home.body
             .contains("Welcome back, <strong>genericuser</strong>!"),
@@ -574,7 +575,13 @@ fn superuser_reads_the_secret_and_came_from_is_honoured_only_on_this_site() {
 fn logout_needs_the_csrf_token_and_clears_the_ticket() {
     let server = Server::start(None);
     let mut c = server.client();
+    let before = c.get("/login").csrf_token();
     assert_eq!(c.login("genericuser", "basic123", "/").status, 303);
+    let stale = c.post("/logout", &[("csrf_token", &before)]);
+    assert_eq!(
+        stale.status, 400,
+        "a token from before the login: {stale:?}"
+    );
     let page = c.get("/logout");
     assert_eq!(page.status, 200, "{page:?}");
     assert!(
