@@ -102,9 +102,11 @@ pub(crate) fn run(database: &str, args: ServeArgs) -> anyhow::Result<Outcome> {
             );
         }
         let app = demo::app(store.clone(), &master, !loopback)?;
-        eprintln!(
-            "demo users: genericuser/basic123 (group basic), superuser/secret123 (group secured)"
-        );
+        let users: Vec<String> = demo::USERS
+            .iter()
+            .map(|(user, password, group)| format!("{user}/{password} (group {group})"))
+            .collect();
+        eprintln!("demo users: {}", users.join(", "));
         eprintln!("listening on http://{addr}");
         axum::serve(
             listener,
