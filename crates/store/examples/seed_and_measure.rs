@@ -183,6 +183,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tag_count as f64 / took.as_secs_f64()
     );
 
+    let t = Instant::now();
+    store.optimize().await?;
+    println!("optimize (statistics)              {:.1?}", t.elapsed());
+
     // 3. Lookups.
     let ids: Vec<i64> = (0..args.samples)
         .map(|_| 1 + rng.below(args.users) as i64)

@@ -171,6 +171,23 @@ impl Store {
         crate::migrate::current_version(&self.inner.backend).await
     }
 
+    /// Refreshes the planner's statistics after bulk changes (imports): `ANALYZE` on
+    /// SQLite, `VACUUM (ANALYZE)` of the big tables on PostgreSQL (which also lets tag
+    /// finds use index-only scans).
+    pub async fn optimize(&self) -> Result<()> {
+        match &self.inner.backend {
+            Backend::Sqlite(pool) => {
+                sqlx::raw_sql("ANALYZE").execute(pool).await?;
+            }
+            Backend::Postgres(pool) => {
+                sqlx::raw_sql("VACUUM (ANALYZE) users, memberships, groups, tags")
+                    .execute(pool)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     /// The backend in use.
     pub fn backend(&self) -> BackendKind {
         self.inner.backend.kind()

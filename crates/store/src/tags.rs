@@ -17,6 +17,9 @@ use crate::error::{Result, StoreError};
 use crate::model::TagMatch;
 use crate::store::Store;
 
+/// How far [`Store::find_tagged`] counts each tag's records to pick the most selective.
+const DRIVER_COUNT_CAP: i64 = 5_000;
+
 /// The tag kind of users (`auth_user` records).
 pub const USERS: &str = "users";
 /// The tag kind of groups.
@@ -151,31 +154,58 @@ impl Store {
         if tags.is_empty() {
             return Err(StoreError::invalid("tags", "at least one tag is needed"));
         }
-        let op = match mode {
-            TagMatch::All => " INTERSECT ",
-            TagMatch::Any => " UNION ",
-        };
         // SQLite's planner, without statistics, may prefer the `tags_get` index (which
-        // yields record_id in order) and scan every row of the kind; pin the range index.
-        let table = match self.backend() {
-            crate::BackendKind::Sqlite => "tags INDEXED BY tags_find",
-            _ => "tags",
+        // yields record_id in order) and scan every row of the kind; pin the indexes.
+        let sqlite = self.backend() == crate::BackendKind::Sqlite;
+        let (find_index, get_index) = if sqlite {
+            (" INDEXED BY tags_find", " INDEXED BY tags_get")
+        } else {
+            ("", "")
         };
-        let mut sql = String::from("SELECT record_id FROM (");
-        for i in 0..tags.len() {
-            if i > 0 {
-                sql.push_str(op);
+        let mut ranges: Vec<(String, String)> = tags.iter().map(Tag::key_range).collect();
+        let sql = if mode == TagMatch::All && ranges.len() > 1 {
+            // Drive from the tag with the fewest records (a bounded count of each key
+            // range), and probe each candidate's own tags for the others: the cost follows
+            // the most selective tag instead of the sum of all of them.
+            let mut best = (usize::MAX, 0);
+            for (i, (lo, hi)) in ranges.iter().enumerate() {
+                let n = self.count_range(kind, lo, hi, DRIVER_COUNT_CAP).await?;
+                if n < best.0 {
+                    best = (n, i);
+                }
             }
-            let lo = 4 + 2 * i;
-            sql.push_str(&format!(
-                "SELECT record_id FROM {table} WHERE kind = $1 AND key >= ${lo} AND key < ${} \
-                 AND record_id > $2",
-                lo + 1
-            ));
-        }
-        sql.push_str(") AS found ORDER BY record_id LIMIT $3");
+            ranges.swap(0, best.1);
+            let mut sql = format!(
+                "SELECT DISTINCT t0.record_id FROM tags AS t0{find_index} WHERE t0.kind = $1 \
+                 AND t0.key >= $4 AND t0.key < $5 AND t0.record_id > $2"
+            );
+            for i in 1..ranges.len() {
+                let lo = 4 + 2 * i;
+                sql.push_str(&format!(
+                    " AND EXISTS (SELECT 1 FROM tags AS t{i}{get_index} WHERE t{i}.kind = $1 \
+                     AND t{i}.record_id = t0.record_id AND t{i}.key >= ${lo} AND t{i}.key < ${})",
+                    lo + 1
+                ));
+            }
+            sql.push_str(" ORDER BY t0.record_id LIMIT $3");
+            sql
+        } else {
+            let mut sql = String::from("SELECT record_id FROM (");
+            for i in 0..ranges.len() {
+                if i > 0 {
+                    sql.push_str(" UNION ");
+                }
+                let lo = 4 + 2 * i;
+                sql.push_str(&format!(
+                    "SELECT record_id FROM tags{find_index} WHERE kind = $1 AND key >= ${lo} \
+                     AND key < ${} AND record_id > $2",
+                    lo + 1
+                ));
+            }
+            sql.push_str(") AS found ORDER BY record_id LIMIT $3");
+            sql
+        };
         let limit = limit.map_or(i64::MAX, i64::from);
-        let ranges: Vec<(String, String)> = tags.iter().map(Tag::key_range).collect();
         self.retry(|| async {
             on_pool!(&self.inner.backend, pool => {
                 let mut q = sqlx::query(AssertSqlSafe(sql.clone()))
@@ -189,6 +219,31 @@ impl Store {
                 rows.iter()
                     .map(|r| r.try_get::<i64, _>("record_id").map_err(StoreError::from))
                     .collect()
+            })
+        })
+        .await
+    }
+
+    /// How many rows of `kind` have a key in `[lo, hi)`, counting at most `cap`.
+    async fn count_range(&self, kind: &str, lo: &str, hi: &str, cap: i64) -> Result<usize> {
+        let sql = if self.backend() == crate::BackendKind::Sqlite {
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM tags INDEXED BY tags_find \
+             WHERE kind = $1 AND key >= $2 AND key < $3 LIMIT $4) AS c"
+        } else {
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM tags \
+             WHERE kind = $1 AND key >= $2 AND key < $3 LIMIT $4) AS c"
+        };
+        self.retry(|| async {
+            on_pool!(&self.inner.backend, pool => {
+                let row = sqlx::query(sql)
+                    .bind(kind)
+                    .bind(lo)
+                    .bind(hi)
+                    .bind(cap)
+                    .fetch_one(pool)
+                    .await?;
+                let n: i64 = row.try_get("n")?;
+                Ok(usize::try_from(n).unwrap_or(usize::MAX))
             })
         })
         .await

@@ -314,6 +314,12 @@ pub(crate) fn run(url: &str, args: ImportArgs) -> anyhow::Result<Outcome> {
             eprintln!("{summary} before the error; run the import again to resume");
             return Err(e.context("import stopped"));
         }
+        if stats.inserted > 0 {
+            store
+                .optimize()
+                .await
+                .context("imported, but refreshing the statistics failed")?;
+        }
         say!("{summary}");
         Ok(Outcome::Yes)
     })

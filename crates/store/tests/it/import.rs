@@ -28,6 +28,7 @@ async fn batches(ctx: Ctx) {
     let st = s.import_batch(&first).await.unwrap();
     assert_eq!((st.inserted, st.skipped), (0, 50));
     assert_eq!(s.members_of("all").await.unwrap().len(), 50);
+    s.optimize().await.unwrap();
     // Imported legacy hashes verify (and get upgraded).
     assert!(
         s.verify_password("imp00007", "correct horse battery staple")
