@@ -117,6 +117,29 @@ async fn find_semantics(ctx: Ctx) {
         find(&["teacher", "nothing"], TagMatch::All).await,
         Vec::<i64>::new()
     );
+    assert_eq!(
+        find(&["nothing", "teacher"], TagMatch::All).await,
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        find(&["dancer", "teacher/high-school", "teacher"], TagMatch::All).await,
+        [1]
+    );
+    assert_eq!(
+        find(&["teacher", "teacher/high-school"], TagMatch::All).await,
+        [1, 2]
+    );
+    let page = s
+        .find_tagged_page(
+            "users",
+            &ts(&["teacher", "teacher"]),
+            TagMatch::All,
+            1,
+            Some(5),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page, [2]);
     // Paging.
     let page = s
         .find_tagged_page(
