@@ -223,7 +223,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     report("get_user_by_username", by_name);
 
-    let finds: [(&str, Vec<&str>, TagMatch); 4] = [
+    let finds: [(&str, Vec<&str>, TagMatch); 5] = [
+        (
+            "find all-of (team + role)",
+            vec!["dept{d}/team3", "role/ops"],
+            TagMatch::All,
+        ),
         (
             "find narrow (dept/team)",
             vec!["dept{d}/team3"],

@@ -163,10 +163,12 @@ impl Store {
             ("", "")
         };
         let mut ranges: Vec<(String, String)> = tags.iter().map(Tag::key_range).collect();
-        let sql = if mode == TagMatch::All && ranges.len() > 1 {
-            // Drive from the tag with the fewest records (a bounded count of each key
-            // range), and probe each candidate's own tags for the others: the cost follows
-            // the most selective tag instead of the sum of all of them.
+        // All-of: when one tag is selective (fewer than DRIVER_COUNT_CAP records, by a
+        // bounded count of each key range), drive from it and probe each candidate's own
+        // tags for the others; the cost then follows the most selective tag. When every
+        // tag is broad, intersect the ranges (sequential index scans beat many probes).
+        let mut driver = None;
+        if mode == TagMatch::All && ranges.len() > 1 {
             let mut best = (usize::MAX, 0);
             for (i, (lo, hi)) in ranges.iter().enumerate() {
                 let n = self.count_range(kind, lo, hi, DRIVER_COUNT_CAP).await?;
@@ -174,7 +176,12 @@ impl Store {
                     best = (n, i);
                 }
             }
-            ranges.swap(0, best.1);
+            if i64::try_from(best.0).is_ok_and(|n| n < DRIVER_COUNT_CAP) {
+                driver = Some(best.1);
+            }
+        }
+        let sql = if let Some(best) = driver {
+            ranges.swap(0, best);
             let mut sql = format!(
                 "SELECT DISTINCT t0.record_id FROM tags AS t0{find_index} WHERE t0.kind = $1 \
                  AND t0.key >= $4 AND t0.key < $5 AND t0.record_id > $2"
@@ -190,10 +197,14 @@ impl Store {
             sql.push_str(" ORDER BY t0.record_id LIMIT $3");
             sql
         } else {
+            let op = match mode {
+                TagMatch::All => " INTERSECT ",
+                TagMatch::Any => " UNION ",
+            };
             let mut sql = String::from("SELECT record_id FROM (");
             for i in 0..ranges.len() {
                 if i > 0 {
-                    sql.push_str(" UNION ");
+                    sql.push_str(op);
                 }
                 let lo = 4 + 2 * i;
                 sql.push_str(&format!(

@@ -203,3 +203,45 @@ async fn bulk(ctx: Ctx) {
     assert_eq!(found, expected.into_iter().collect::<Vec<_>>());
 }
 store_test!(bulk);
+
+/// Both all-of strategies: intersecting broad ranges, and probing from a selective tag.
+async fn all_of_broad_and_selective(ctx: Ctx) {
+    let s = &ctx.store;
+    // 6000 records tagged big/a, 6000 tagged big/b (3000 in common), 10 tagged rare.
+    let mut pairs = Vec::new();
+    for id in 0..6000 {
+        pairs.push((id, t("big/a/x")));
+        pairs.push((id + 3000, t("big/b")));
+    }
+    for id in 2995..3005 {
+        pairs.push((id, t("rare")));
+    }
+    s.add_tags_bulk("items", &pairs).await.unwrap();
+    let both = s
+        .find_tagged("items", &ts(&["big/a", "big/b"]), TagMatch::All)
+        .await
+        .unwrap();
+    assert_eq!(both, (3000..6000).collect::<Vec<i64>>());
+    let rare = s
+        .find_tagged("items", &ts(&["big/a", "rare", "big"]), TagMatch::All)
+        .await
+        .unwrap();
+    assert_eq!(rare, (2995..3005).collect::<Vec<i64>>());
+    let rare_b = s
+        .find_tagged("items", &ts(&["big/b", "rare"]), TagMatch::All)
+        .await
+        .unwrap();
+    assert_eq!(rare_b, (3000..3005).collect::<Vec<i64>>());
+    let page = s
+        .find_tagged_page(
+            "items",
+            &ts(&["big/a", "big/b"]),
+            TagMatch::All,
+            5990,
+            Some(5),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page, [5991, 5992, 5993, 5994, 5995]);
+}
+store_test!(all_of_broad_and_selective);
