@@ -59,12 +59,20 @@ pub(crate) struct Inner {
     pub(crate) policy: Arc<dyn SecurityPolicy>,
     pub(crate) groupfinder: Arc<dyn Groupfinder>,
     pub(crate) tree: Arc<ResourceTree>,
-    predicates: HashMap<String, Predicate>,
+    /// What each node of the tree requires, resolved at build time (index: `NodeId::index`).
+    node_requirements: Vec<NodeRequirement>,
     default_permission: Option<String>,
     login_url: String,
     forbidden_view: Option<DenialView>,
     unauthenticated_view: Option<DenialView>,
     pub(crate) debug: bool,
+}
+
+/// The requirement of one node: the nearest declared (or default) permission, resolved, and
+/// the nearest declared predicate.
+struct NodeRequirement {
+    permission: Option<(String, portcullis_authz::tree::Permission)>,
+    predicate: Option<Predicate>,
 }
 
 impl std::fmt::Debug for Authorizer {
@@ -226,12 +234,30 @@ impl AuthorizerBuilder {
         for (path, spec) in specs {
             tb = tb.resource(path, spec);
         }
+        let tree = tb.build()?;
+        let node_requirements = tree
+            .resources()
+            .map(|(path, _)| {
+                let req = tree.requirements(path);
+                let permission = req
+                    .permission
+                    .map(|(p, _)| p)
+                    .or(self.default_permission.as_deref())
+                    .filter(|p| *p != NO_PERMISSION_REQUIRED)
+                    .map(|p| (p.to_owned(), tree.permission(p)));
+                let predicate = req.require.and_then(|(_, at)| predicates.get(at).cloned());
+                NodeRequirement {
+                    permission,
+                    predicate,
+                }
+            })
+            .collect();
         Ok(Authorizer {
             inner: Arc::new(Inner {
                 policy: self.policy,
                 groupfinder: self.groupfinder,
-                tree: Arc::new(tb.build()?),
-                predicates,
+                tree: Arc::new(tree),
+                node_requirements,
                 default_permission: self.default_permission,
                 login_url: self.login_url,
                 forbidden_view: self.forbidden_view,
@@ -408,23 +434,32 @@ impl Authorizer {
     }
 
     /// What the path requires (declared permission or the default, and the declared
-    /// predicate), checked for `identity`.
+    /// predicate), checked for `identity`: one path walk, one compiled check.
     pub async fn check_path_requirements(
         &self,
         identity: &RequestIdentity,
         path: &str,
     ) -> Result<(), Denial> {
-        let req = self.inner.tree.requirements(path);
-        let permission = req
-            .permission
-            .map(|(p, _)| p)
-            .or(self.inner.default_permission.as_deref());
-        if let Some(permission) = permission.filter(|p| *p != NO_PERMISSION_REQUIRED) {
-            self.check_path(identity, path, permission)?;
+        let tree = &self.inner.tree;
+        let node = tree.locate(path);
+        let Some(req) = self.inner.node_requirements.get(node.index()) else {
+            return Ok(());
+        };
+        if let Some((name, permission)) = &req.permission {
+            let check = tree.check(
+                node,
+                permission,
+                &tree.principal_set_iter(identity.principals_iter()),
+            );
+            if self.inner.debug || !check.allowed() {
+                let decision = tree.explain(&check, path, name, &identity.principals());
+                self.log_decision(identity, &decision);
+                if !check.allowed() {
+                    return Err(self.acl_denial(identity, name, path, decision));
+                }
+            }
         }
-        if let Some((_, at)) = req.require
-            && let Some(p) = self.inner.predicates.get(at)
-        {
+        if let Some(p) = &req.predicate {
             self.check_predicate(identity, p).await?;
         }
         Ok(())

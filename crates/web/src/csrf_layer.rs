@@ -122,8 +122,22 @@ pub struct CsrfService<S> {
     layer: CsrfLayer,
 }
 
-fn reject(err: &CsrfError) -> Response {
+/// 400 with a body that says which check failed: an HTML page for browsers, JSON otherwise.
+fn reject(parts: &Parts, err: &CsrfError) -> Response {
     tracing::info!(target: "portcullis::csrf", error = %err, "request refused");
+    if crate::denial::wants_html(parts) {
+        let page = format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Bad request</title></head>\
+             <body><h1>400 Bad request</h1><p>{}</p><p>Reload the form and submit it again.</p></body></html>",
+            crate::denial::html_escape(&err.to_string())
+        );
+        return (
+            StatusCode::BAD_REQUEST,
+            [(http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            page,
+        )
+            .into_response();
+    }
     let body = serde_json::json!({"status": "error", "code": 400, "message": err.to_string()});
     (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
 }
@@ -189,7 +203,7 @@ where
                     .with_form_token(form_token.as_deref());
                 let expected = cfg.storage.token(cookie_header.as_deref(), &binding);
                 if let Err(e) = cfg.check.check(&creq, expected.as_deref()) {
-                    return Ok(reject(&e));
+                    return Ok(reject(&parts, &e));
                 }
             }
             let issued = match cfg.storage.get_token(cookie_header.as_deref(), &binding) {

@@ -46,6 +46,7 @@ pub type ContextResolver = Arc<
 
 enum Check {
     Permission(String),
+    PermissionOnPath(String, String),
     PermissionOn(String, ContextResolver),
     Predicate(Predicate),
 }
@@ -60,7 +61,9 @@ pub struct GuardLayer {
 impl std::fmt::Debug for GuardLayer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let what = match &*self.check {
-            Check::Permission(p) | Check::PermissionOn(p, _) => format!("permission {p}"),
+            Check::Permission(p) | Check::PermissionOn(p, _) | Check::PermissionOnPath(p, _) => {
+                format!("permission {p}")
+            }
             Check::Predicate(p) => format!("predicate {p}"),
         };
         f.debug_struct("GuardLayer").field("check", &what).finish()
@@ -73,6 +76,22 @@ impl Authorizer {
         GuardLayer {
             authz: self.clone(),
             check: Arc::new(Check::Permission(permission.into())),
+        }
+    }
+
+    /// Requires `permission` on the tree's resource at `context_path`, whatever the request's
+    /// own path (a route about one fixed resource: Pyramid's route factory returning it).
+    pub fn permission_on_path(
+        &self,
+        permission: impl Into<String>,
+        context_path: impl Into<String>,
+    ) -> GuardLayer {
+        GuardLayer {
+            authz: self.clone(),
+            check: Arc::new(Check::PermissionOnPath(
+                permission.into(),
+                context_path.into(),
+            )),
         }
     }
 
@@ -151,6 +170,7 @@ where
             let authz = &layer.authz;
             let outcome: Result<(), Denial> = match &*layer.check {
                 Check::Permission(p) => authz.check_path(&identity, parts.uri.path(), p),
+                Check::PermissionOnPath(p, context) => authz.check_path(&identity, context, p),
                 Check::PermissionOn(p, resolve) => match resolve(&parts).await {
                     Ok(context) => authz.check_resource(&identity, &*context, p).map(|_| ()),
                     Err(resp) => return Ok(resp),

@@ -93,8 +93,12 @@ where
                     return Ok((StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response());
                 }
             };
-            let path = parts.uri.path().to_owned();
-            if let Err(denial) = authz.check_path_requirements(&identity, &path).await {
+            if let Err(denial) = authz
+                .check_path_requirements(&identity, parts.uri.path())
+                .await
+            {
+                // Views may want to know who was refused (greet them, offer another login).
+                parts.extensions.insert(identity);
                 let mut resp = authz.deny(&parts, &denial);
                 resp.headers_mut().extend(headers);
                 return Ok(resp);

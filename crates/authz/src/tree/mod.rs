@@ -207,6 +207,14 @@ pub struct NodeId {
     index: u32,
 }
 
+impl NodeId {
+    /// The node's position in its tree: dense, from 0 (the root) to `len() - 1`, in the order
+    /// of [`ResourceTree::resources`]. Use it to keep per-node data in a `Vec`.
+    pub fn index(&self) -> usize {
+        self.index as usize
+    }
+}
+
 /// A permission resolved against one [`ResourceTree`]: resolve once (at startup, per route),
 /// check many times.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -268,8 +276,8 @@ impl ResourceTree {
             }
             None => false,
         };
-        if path.split('/').any(|s| s == "." || s == "..") {
-            // Rare: resolve dot segments first (allocates).
+        if path.starts_with('.') || path.contains("/.") {
+            // Rare (a segment may start with a dot): resolve dot segments first (allocates).
             for seg in path::request_segments(path) {
                 if !descend(seg) {
                     break;

@@ -93,6 +93,10 @@ fn app(store: &Store, authz: &Authorizer) -> Router {
     Router::new()
         .route("/", get(|id: RequestIdentity| async move { format!("hello {}", id.userid().unwrap_or("anonymous")) }))
         .route("/public", get(|| async { "public" }))
+        .route(
+            "/about-root",
+            get(|| async { "root editor" }).route_layer(authz.permission_on_path("edit", "/")),
+        )
         .route("/edit", get(|| async { "editing" }).route_layer(authz.permission("edit")))
         .route("/me", get(|Authenticated(id): Authenticated| async move { id.principals().join(",") }))
         .route(
@@ -487,5 +491,52 @@ async fn debug_authorization_logs_every_decision() {
     assert!(
         out.contains("('Deny', 'system.Everyone', ALL_PERMISSIONS) (entry 1)"),
         "{out}"
+    );
+}
+
+#[tokio::test]
+async fn a_route_about_a_fixed_resource() {
+    let f = fixture().await;
+    let authz = authorizer(&f.store);
+    let app = app(&f.store, &authz);
+    let alice = login(&app, "alice").await;
+    let bob = login(&app, "bob").await;
+    assert_eq!(
+        body(send(&app, "/about-root", &[("cookie", &alice)]).await).await,
+        "root editor"
+    );
+    assert_eq!(
+        send(&app, "/about-root", &[("cookie", &bob)])
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn denial_views_see_who_was_refused() {
+    let f = fixture().await;
+    let authz = Authorizer::builder(ticket_policy(), f.store.clone())
+        .acl("/", Acl::new().allow("group:editors", "view").deny_all())
+        .default_permission("view")
+        .public("/login")
+        .forbidden_view(|parts, _| {
+            let who = parts
+                .extensions
+                .get::<RequestIdentity>()
+                .and_then(|i| i.userid().map(str::to_owned));
+            (
+                StatusCode::FORBIDDEN,
+                format!("sorry {}", who.unwrap_or_default()),
+            )
+                .into_response()
+        })
+        .build()
+        .unwrap();
+    let app = app(&f.store, &authz);
+    let bob = login(&app, "bob").await;
+    assert_eq!(
+        body(send(&app, "/public", &[("cookie", &bob)]).await).await,
+        format!("sorry {}", f.bob)
     );
 }
