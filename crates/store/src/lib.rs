@@ -57,8 +57,9 @@
 //!   about 12 KiB of parameters: `sqlx` 0.9.0 leaves Nagle's algorithm on, and larger
 //!   statements to PostgreSQL over TCP stalled 40 ms each on the server's delayed ACK.
 //!   [`Store::optimize`] refreshes planner statistics after a bulk load.
-//! - **Tag finds** are key-range scans; all-of finds start from the most selective tag
-//!   (bounded counts) and probe each candidate's own tags for the others.
+//! - **Tag finds** are key-range scans; an all-of find starts from a selective tag, when
+//!   bounded counts find one, and probes each candidate's own tags for the others, else
+//!   it intersects the ranges.
 //! - **Time is injected** with a [`Clock`] ([`ManualClock`] in tests), stored as Unix
 //!   seconds.
 
