@@ -68,7 +68,14 @@ pub(crate) async fn run(backend: &Backend, now: i64) -> Result<Vec<i64>> {
                     supported: SCHEMA_VERSION,
                 });
             }
-            if current >= m.version {
+            // Skip exactly the versions already applied (not everything below the newest one),
+            // so a migration numbered between two applied ones still runs.
+            let done = sqlx::query("SELECT 1 AS one FROM portcullis_migrations WHERE version = $1")
+                .bind(m.version)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
+            if done {
                 tx.rollback().await?;
                 continue;
             }

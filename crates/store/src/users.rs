@@ -344,7 +344,9 @@ impl Store {
     }
 
     /// Stores `hash` verbatim as the user's password hash (administrative import) and
-    /// invalidates the user's one-time action tokens.
+    /// invalidates the user's one-time action tokens and their server-side sessions kept in
+    /// this store (a stolen session dies with the old password; sessions kept in Redis are
+    /// revoked with `SessionManager::revoke_user` in `portcullis-web`).
     pub async fn set_password_hash(&self, id: i64, hash: &str) -> Result<()> {
         let now = self.now_unix();
         self.retry(|| async {
@@ -362,6 +364,10 @@ impl Store {
                 }
                 sqlx::query("DELETE FROM action_tokens WHERE user_id = $1")
                     .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(id.to_string())
                     .execute(&mut *tx)
                     .await?;
                 self.audit_in(&mut *tx, AuditEvent::new("password_changed").user(id)).await?;

@@ -110,3 +110,32 @@ async fn locked_sqlite_gives_locked_after_retries() {
     s.create_user(NewUser::new("late")).await.unwrap();
     s.close().await;
 }
+
+/// Regression: a migration numbered below the newest applied one must still run (the migrator
+/// once skipped everything below the maximum recorded version).
+#[tokio::test]
+async fn migrations_below_the_newest_applied_one_still_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("gap.sqlite").display());
+    {
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(dir.path().join("gap.sqlite"))
+            .create_if_missing(true);
+        let mut c = sqlx::SqliteConnection::connect_with(&opts).await.unwrap();
+        sqlx::raw_sql(
+            "CREATE TABLE portcullis_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL);
+             INSERT INTO portcullis_migrations VALUES (100, 'sessions', 0);",
+        )
+        .execute(&mut c)
+        .await
+        .unwrap();
+        c.close().await.unwrap();
+    }
+    let store = Store::open(&url).await.unwrap();
+    assert_eq!(
+        store.count_users().await.unwrap(),
+        0,
+        "version 1 (users) was applied"
+    );
+    store.close().await;
+}

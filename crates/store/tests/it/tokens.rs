@@ -118,14 +118,26 @@ async fn action_tokens(ctx: Ctx) {
             .is_none()
     );
 
-    // A password change invalidates outstanding tokens.
+    // A password change invalidates outstanding tokens, and the user's sessions.
     let magic = s
         .create_action_token(u.id, ActionPurpose::MagicLink, day)
         .await
         .unwrap();
+    let now = time::OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+    let session = portcullis_store::StoredSession {
+        id_hash: "ab".repeat(32),
+        user_id: Some(u.id.to_string()),
+        data: "{}".into(),
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + time::Duration::hours(1),
+    };
+    s.create_session(&session).await.unwrap();
+    assert!(s.load_session(&session.id_hash).await.unwrap().is_some());
     s.set_password(u.id, "a brand new passphrase")
         .await
         .unwrap();
+    assert!(s.load_session(&session.id_hash).await.unwrap().is_none());
     assert!(
         s.consume_action_token(ActionPurpose::MagicLink, &magic)
             .await
