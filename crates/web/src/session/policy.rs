@@ -11,15 +11,61 @@ use crate::policy::{BoxFuture, Claim, PolicyError, SecurityPolicy};
 /// with fixation defence): `identify` loads the session named by the cookie and claims its
 /// user; `remember` rotates the session id (keeping the session's data) and binds the user;
 /// `forget` deletes the session server-side and expires the cookie.
-#[derive(Debug, Clone)]
+///
+/// With [`SessionPolicy::rotate_on_privilege_change`], the session id also rotates when the
+/// user's principals change (a group granted or removed): the policy keeps a fingerprint of the
+/// principals in the session and gives the session a new id when it no longer matches.
+#[derive(Clone)]
 pub struct SessionPolicy {
     manager: SessionManager,
+    groupfinder: Option<std::sync::Arc<dyn crate::groupfinder::Groupfinder>>,
+}
+
+impl std::fmt::Debug for SessionPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionPolicy")
+            .field("manager", &self.manager)
+            .field("rotate_on_privilege_change", &self.groupfinder.is_some())
+            .finish()
+    }
+}
+
+/// Session key of the principals fingerprint.
+const PRINCIPALS_FP: &str = "portcullis.principals";
+
+/// A short fingerprint of a principal list (SHA-256, first 16 bytes, hex).
+fn fingerprint(principals: &[String]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in principals {
+        h.update(p.as_bytes());
+        h.update([0u8]);
+    }
+    h.finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl SessionPolicy {
     /// A policy over `manager`.
     pub fn new(manager: SessionManager) -> SessionPolicy {
-        SessionPolicy { manager }
+        SessionPolicy {
+            manager,
+            groupfinder: None,
+        }
+    }
+
+    /// Rotates the session id whenever the user's principals (from `groupfinder`, usually the
+    /// store) differ from those seen when the session last rotated: a privilege change.
+    #[must_use]
+    pub fn rotate_on_privilege_change(
+        mut self,
+        groupfinder: std::sync::Arc<dyn crate::groupfinder::Groupfinder>,
+    ) -> SessionPolicy {
+        self.groupfinder = Some(groupfinder);
+        self
     }
 
     /// The session manager.
@@ -68,7 +114,33 @@ impl SecurityPolicy for SessionPolicy {
                 .identify(cookies.as_deref())
                 .await
                 .map_err(failed)?;
-            Ok(found.map(|(user, _)| Claim::new(user, "session")))
+            let Some((user, mut session)) = found else {
+                return Ok(None);
+            };
+            let mut claim = Claim::new(user, "session");
+            if let Some(gf) = &self.groupfinder
+                && let Some(principals) = gf.principals(&claim.userid).await?
+            {
+                let fp = fingerprint(&principals);
+                let seen = session
+                    .get(PRINCIPALS_FP)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned);
+                if seen.as_deref() != Some(fp.as_str()) {
+                    session.insert(PRINCIPALS_FP, fp);
+                    let cookie = if seen.is_some() {
+                        // The principals changed since the last rotation: new id.
+                        Some(self.manager.rotate(&mut session).await.map_err(failed)?)
+                    } else {
+                        // First request after login (which rotated already): remember them.
+                        self.manager.save(&mut session).await.map_err(failed)?
+                    };
+                    if let Some(cookie) = cookie {
+                        claim.response_headers = set_cookie(&cookie)?;
+                    }
+                }
+            }
+            Ok(Some(claim))
         })
     }
 
