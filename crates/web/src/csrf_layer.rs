@@ -1,5 +1,6 @@
 //! [`CsrfLayer`]: automatic CSRF checks of every unsafe request (Pyramid's
-//! `require_csrf`), with the token in a MACed cookie bound to the user.
+//! `require_csrf`), with the token in the server-side session ([`CsrfLayer::with_sessions`])
+//! or in a MACed cookie bound to the user ([`CsrfLayer::new`]).
 //!
 //! * Safe methods (`GET`, `HEAD`, `OPTIONS`, `TRACE`) pass; the layer makes sure the client has
 //!   a token (setting the cookie when it is new) and hands it to handlers as a [`CsrfToken`]
@@ -26,9 +27,13 @@ use http::request::Parts;
 use http::{HeaderValue, Request, StatusCode};
 use tower::{Layer, Service};
 
-use crate::csrf::{CookieCsrfStorage, CsrfCheck, CsrfConfig, CsrfError, CsrfRequest, form_field};
+use crate::csrf::{
+    CookieCsrfStorage, CsrfCheck, CsrfConfig, CsrfError, CsrfRequest, SessionCsrfStorage,
+    form_field,
+};
 use crate::identity::RequestIdentity;
 use crate::policy::BoxFuture;
+use crate::session::SessionManager;
 
 /// The client's current CSRF token, for forms and scripts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,9 +59,15 @@ pub struct CsrfLayer {
 }
 
 #[derive(Debug, Clone)]
+enum Storage {
+    Cookie(CookieCsrfStorage),
+    Session(SessionManager),
+}
+
+#[derive(Debug, Clone)]
 struct Inner {
     check: CsrfCheck,
-    storage: CookieCsrfStorage,
+    storage: Storage,
     exempt: Vec<String>,
     https: bool,
     body_limit: usize,
@@ -66,6 +77,17 @@ impl CsrfLayer {
     /// Checks with `config`, keeping tokens in `storage`. `https` says whether requests reach
     /// the application over TLS (it decides how strict the origin check is).
     pub fn new(config: CsrfConfig, storage: CookieCsrfStorage, https: bool) -> CsrfLayer {
+        CsrfLayer::with_storage(config, Storage::Cookie(storage), https)
+    }
+
+    /// Checks with `config`, keeping tokens in the server-side session (Pyramid's default
+    /// `SessionCSRFStoragePolicy`): a visitor without a session gets one on their first
+    /// request; the token dies with the session and is dropped at login.
+    pub fn with_sessions(config: CsrfConfig, sessions: SessionManager, https: bool) -> CsrfLayer {
+        CsrfLayer::with_storage(config, Storage::Session(sessions), https)
+    }
+
+    fn with_storage(config: CsrfConfig, storage: Storage, https: bool) -> CsrfLayer {
         CsrfLayer {
             inner: Arc::new(Inner {
                 check: CsrfCheck::new(config),
@@ -122,6 +144,32 @@ pub struct CsrfService<S> {
     layer: CsrfLayer,
 }
 
+/// The client's token (issued now if it has none) and the `Set-Cookie` to send with it.
+async fn issue(
+    storage: &Storage,
+    session: Option<crate::session::Session>,
+    cookie_header: Option<&str>,
+    binding: &str,
+) -> Result<(String, Option<String>), String> {
+    match storage {
+        Storage::Cookie(c) => c
+            .get_token(cookie_header, binding)
+            .map(|t| (t.token, t.set_cookie))
+            .map_err(|e| e.to_string()),
+        Storage::Session(m) => {
+            let mut session = match session {
+                Some(s) => s,
+                None => m.create().map_err(|e| e.to_string())?,
+            };
+            let token = SessionCsrfStorage::new()
+                .get_token(&mut session)
+                .map_err(|e| e.to_string())?;
+            let cookie = m.save(&mut session).await.map_err(|e| e.to_string())?;
+            Ok((token, cookie))
+        }
+    }
+}
+
 /// 400 with a body that says which check failed: an HTML page for browsers, JSON otherwise.
 fn reject(parts: &Parts, err: &CsrfError) -> Response {
     tracing::info!(target: "portcullis::csrf", error = %err, "request refused");
@@ -176,6 +224,19 @@ where
                     .collect();
                 (!all.is_empty()).then(|| all.join("; "))
             };
+            let mut session = match &cfg.storage {
+                Storage::Session(m) => match m.load(cookie_header.as_deref()).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::error!(target: "portcullis::csrf", error = %e, "cannot load the session");
+                        return Ok(
+                            (StatusCode::SERVICE_UNAVAILABLE, "sessions are unavailable")
+                                .into_response(),
+                        );
+                    }
+                },
+                Storage::Cookie(_) => None,
+            };
             let mut body = body;
             if !cfg.check.is_safe(&parts.method) && !layer.is_exempt(parts.uri.path()) {
                 let mut form_token: Option<String> = None;
@@ -201,12 +262,20 @@ where
                 }
                 let creq = CsrfRequest::new(&parts.method, &parts.headers, cfg.https)
                     .with_form_token(form_token.as_deref());
-                let expected = cfg.storage.token(cookie_header.as_deref(), &binding);
+                let expected = match &mut session {
+                    Some(s) => SessionCsrfStorage::new().token(s).map(str::to_owned),
+                    None => match &cfg.storage {
+                        Storage::Cookie(c) => c.token(cookie_header.as_deref(), &binding),
+                        Storage::Session(_) => None,
+                    },
+                };
                 if let Err(e) = cfg.check.check(&creq, expected.as_deref()) {
                     return Ok(reject(&parts, &e));
                 }
             }
-            let issued = match cfg.storage.get_token(cookie_header.as_deref(), &binding) {
+            let issued = match issue(&cfg.storage, session, cookie_header.as_deref(), &binding)
+                .await
+            {
                 Ok(t) => t,
                 Err(e) => {
                     tracing::error!(target: "portcullis::csrf", error = %e, "cannot issue a csrf token");
@@ -216,12 +285,9 @@ where
                     );
                 }
             };
-            parts.extensions.insert(CsrfToken(issued.token));
+            parts.extensions.insert(CsrfToken(issued.0));
             let mut resp = inner.call(Request::from_parts(parts, body)).await?;
-            if let Some(set) = issued
-                .set_cookie
-                .and_then(|c| HeaderValue::from_str(&c).ok())
-            {
+            if let Some(set) = issued.1.and_then(|c| HeaderValue::from_str(&c).ok()) {
                 resp.headers_mut().append(SET_COOKIE, set);
             }
             Ok(resp)

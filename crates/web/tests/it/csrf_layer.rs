@@ -258,3 +258,91 @@ async fn oversized_forms_are_413() {
     .await;
     assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[tokio::test]
+async fn tokens_in_the_server_side_session() {
+    use portcullis_web::session::{SessionConfig, SessionManager, SqlSessionStore};
+    let dir = tempfile::tempdir().unwrap();
+    let store = portcullis_store::Store::open(&format!(
+        "sqlite://{}",
+        dir.path().join("c.sqlite").display()
+    ))
+    .await
+    .unwrap();
+    let sessions = SessionManager::new(SqlSessionStore::new(store), SessionConfig::new()).unwrap();
+    let master = MasterSecret::new(SECRET.to_vec()).unwrap();
+    let tickets = AuthTktCookie::builder(TicketSecret::derived(&master))
+        .build()
+        .unwrap();
+    let authz = Authorizer::builder(
+        TicketPolicy::new(tickets),
+        FnGroupfinder::new(|_: &str| None),
+    )
+    .build()
+    .unwrap();
+    let app = Router::new()
+        .route("/form", get(|CsrfToken(t): CsrfToken| async move { t }))
+        .route("/submit", post(|| async { "ok" }))
+        .layer(CsrfLayer::with_sessions(
+            CsrfConfig::default(),
+            sessions,
+            true,
+        ))
+        .layer(authz.layer());
+    let resp = call(
+        &app,
+        Request::get("/form")
+            .header(header::HOST, "www.example.com")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    let set = resp
+        .headers()
+        .get(header::SET_COOKIE)
+        .expect("a session is created")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(set.starts_with("portcullis_session="), "{set}");
+    let cookie = set.split(';').next().unwrap().to_owned();
+    let token = text(resp).await;
+    // The same session gives the same token, without a new cookie.
+    let again = call(
+        &app,
+        Request::get("/form")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(again.headers().get(header::SET_COOKIE).is_none());
+    assert_eq!(text(again).await, token);
+    let ok = call(
+        &app,
+        post_req("/submit", &cookie, "https://www.example.com")
+            .header("x-csrf-token", &token)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    let bad = call(
+        &app,
+        post_req("/submit", &cookie, "https://www.example.com")
+            .header("x-csrf-token", "B".repeat(43))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let no_session = call(
+        &app,
+        post_req("/submit", "x=y", "https://www.example.com")
+            .header("x-csrf-token", &token)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(no_session.status(), StatusCode::BAD_REQUEST);
+}
