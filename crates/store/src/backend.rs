@@ -81,6 +81,52 @@ impl BeginWrite for PgPool {
     }
 }
 
+/// Whose principals a committed transaction changed, for other processes' caches.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Changed {
+    /// One user's principals.
+    User(i64),
+    /// Possibly anyone's (a group was deleted, a bulk change).
+    All,
+}
+
+/// The PostgreSQL channel on which principal changes are announced.
+pub(crate) const PRINCIPALS_CHANNEL: &str = "portcullis_principals";
+
+/// Tells other processes, inside a write transaction (so only if it commits), that
+/// principals changed: `pg_notify` on PostgreSQL (delivered at commit), a bump of the
+/// `portcullis_state.principals_generation` counter on SQLite (polled by readers).
+pub(crate) trait AnnounceChange {
+    async fn principals_changed(&mut self, who: Changed) -> Result<()>;
+}
+
+impl AnnounceChange for sqlx::SqliteConnection {
+    async fn principals_changed(&mut self, _who: Changed) -> Result<()> {
+        sqlx::query(
+            "UPDATE portcullis_state SET principals_generation = principals_generation + 1 \
+             WHERE id = 1",
+        )
+        .execute(self)
+        .await?;
+        Ok(())
+    }
+}
+
+impl AnnounceChange for sqlx::PgConnection {
+    async fn principals_changed(&mut self, who: Changed) -> Result<()> {
+        let payload = match who {
+            Changed::User(id) => id.to_string(),
+            Changed::All => "*".to_owned(),
+        };
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(PRINCIPALS_CHANNEL)
+            .bind(payload)
+            .execute(self)
+            .await?;
+        Ok(())
+    }
+}
+
 /// Removes a password from a URL before it goes into an error message.
 pub(crate) fn redact(url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://")

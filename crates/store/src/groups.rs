@@ -4,7 +4,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::audit::AuditEvent;
-use crate::backend::{BeginWrite, on_pool};
+use crate::backend::{AnnounceChange, BeginWrite, Changed, on_pool};
 use crate::clock::from_unix;
 use crate::error::{Result, StoreError};
 use crate::model::Group;
@@ -134,6 +134,7 @@ impl Store {
                         .await?;
                     self.audit_in(&mut *tx, AuditEvent::new("group_deleted")
                         .details(json!({"group": name}))).await?;
+                    tx.principals_changed(Changed::All).await?;
                     tx.commit().await?;
                     Ok(true)
                 })
@@ -174,6 +175,7 @@ impl Store {
                         self.audit_in(&mut *tx, AuditEvent::new("member_added")
                             .user(user_id)
                             .details(json!({"group": group}))).await?;
+                        tx.principals_changed(Changed::User(user_id)).await?;
                     }
                     tx.commit().await?;
                     Ok(n == 1)
@@ -201,6 +203,7 @@ impl Store {
                         self.audit_in(&mut *tx, AuditEvent::new("member_removed")
                             .user(user_id)
                             .details(json!({"group": group}))).await?;
+                        tx.principals_changed(Changed::User(user_id)).await?;
                     }
                     tx.commit().await?;
                     Ok(n == 1)

@@ -29,6 +29,13 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0001_init.sql"),
     },
     Migration {
+        // The change counter that tells other processes (SQLite) to drop cached principals.
+        version: 2,
+        name: "principals_generation",
+        sqlite: include_str!("../migrations/sqlite/0002_principals_generation.sql"),
+        postgres: include_str!("../migrations/postgres/0002_principals_generation.sql"),
+    },
+    Migration {
         // Server-side sessions (portcullis-web). Numbered 100 so the identity schema can
         // grow in 2..99 meanwhile; keep MIGRATIONS sorted by version.
         version: 100,

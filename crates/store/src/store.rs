@@ -21,10 +21,16 @@ pub struct PrincipalsConfig {
     /// Let `pending` (unverified) users authenticate. Off by default: a pending user
     /// gets `None`, like a blocked one.
     pub pending_authenticates: bool,
-    /// How long a cached answer may be used before it is read again; covers changes made
-    /// by other processes (the CLI, another server). Changes through this store invalidate
-    /// at once. Default 30 s; `None` caches until invalidated.
+    /// How long a cached answer may be used before it is read again. Changes through this
+    /// store invalidate at once, and changes by other processes (the CLI, another server)
+    /// are announced (see [`PrincipalsConfig::change_poll_interval`]); the TTL is a safety
+    /// net behind that. Default 30 s; `None` caches until invalidated.
     pub cache_ttl: Option<Duration>,
+    /// SQLite only: how often, at most, a cached lookup re-reads the database's change
+    /// counter (bumped by every process's changes to memberships, statuses, ...), dropping
+    /// the whole cache when it moved. A change made elsewhere is seen after at most this
+    /// long. Default 250 ms. (PostgreSQL announces changes with `NOTIFY` at commit.)
+    pub change_poll_interval: Duration,
     /// Disable the cache entirely (every lookup reads the database).
     pub cache_disabled: bool,
     /// At most about this many users are cached (default 1 000 000); a full shard of
@@ -39,6 +45,7 @@ impl Default for PrincipalsConfig {
             include_user_tags: false,
             pending_authenticates: false,
             cache_ttl: Some(Duration::from_secs(30)),
+            change_poll_interval: Duration::from_millis(250),
             cache_disabled: false,
             cache_capacity: 1_000_000,
         }
@@ -90,7 +97,9 @@ pub(crate) struct Inner {
     pub(crate) hasher: PasswordHasher,
     pub(crate) policy: PasswordPolicy,
     pub(crate) principals: PrincipalsConfig,
-    pub(crate) cache: PrincipalCache,
+    pub(crate) cache: Arc<PrincipalCache>,
+    /// The PostgreSQL change listener, started by the first cached lookup.
+    pub(crate) listener: crate::principals::ListenerSlot,
     pub(crate) busy_retries: u32,
     pub(crate) busy_timeout: Duration,
 }
@@ -137,16 +146,21 @@ impl Store {
             connect_timeout: options.connect_timeout,
         };
         let backend = backend::connect(url, &settings).await?;
+        let sqlite = backend.kind() == BackendKind::Sqlite;
         let store = Store {
             inner: Arc::new(Inner {
                 backend,
                 clock: options.clock,
                 hasher: options.hasher,
                 policy: options.policy,
-                cache: PrincipalCache::new(
+                cache: Arc::new(PrincipalCache::new(
                     options.principals.cache_ttl,
                     options.principals.cache_capacity,
-                ),
+                    options.principals.change_poll_interval,
+                    // On PostgreSQL nothing is cached until the listener is listening.
+                    sqlite,
+                )),
+                listener: crate::principals::ListenerSlot::default(),
                 principals: options.principals,
                 busy_retries: options.busy_retries,
                 busy_timeout: options.busy_timeout,
@@ -217,6 +231,7 @@ impl Store {
 
     /// Closes the pool (waits for connections in use to be returned).
     pub async fn close(&self) {
+        self.inner.listener.stop();
         self.inner.backend.close().await;
     }
 

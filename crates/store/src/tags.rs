@@ -12,7 +12,7 @@
 use portcullis_authz::tag::Tag;
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::backend::{BeginWrite, on_pool};
+use crate::backend::{AnnounceChange, BeginWrite, Changed, on_pool};
 use crate::error::{Result, StoreError};
 use crate::model::TagMatch;
 use crate::store::Store;
@@ -69,6 +69,10 @@ impl Store {
                         .await?
                         .rows_affected();
                     }
+                    if added > 0 && kind == USERS {
+                        // Other processes may include user tags even when this one does not.
+                        tx.principals_changed(Changed::User(id)).await?;
+                    }
                     tx.commit().await?;
                     Ok(added)
                 })
@@ -97,6 +101,9 @@ impl Store {
                         .execute(&mut *tx)
                         .await?
                         .rows_affected();
+                    }
+                    if removed > 0 && kind == USERS {
+                        tx.principals_changed(Changed::User(id)).await?;
                     }
                     tx.commit().await?;
                     Ok(removed)
@@ -286,6 +293,9 @@ impl Store {
                         }
                         added += q.execute(&mut *tx).await?.rows_affected();
                     }
+                    if added > 0 && kind == USERS {
+                        tx.principals_changed(Changed::All).await?;
+                    }
                     tx.commit().await?;
                     Ok(added)
                 })
@@ -301,12 +311,18 @@ impl Store {
     pub async fn clear_tags(&self, kind: &str, id: i64) -> Result<u64> {
         check_kind(kind)?;
         let n = on_pool!(&self.inner.backend, pool => {
-            sqlx::query("DELETE FROM tags WHERE kind = $1 AND record_id = $2")
+            let mut tx = pool.begin_write().await?;
+            let n = sqlx::query("DELETE FROM tags WHERE kind = $1 AND record_id = $2")
                 .bind(kind)
                 .bind(id)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?
-                .rows_affected()
+                .rows_affected();
+            if n > 0 && kind == USERS {
+                tx.principals_changed(Changed::User(id)).await?;
+            }
+            tx.commit().await?;
+            n
         });
         self.tags_changed(kind, id);
         Ok(n)

@@ -4,7 +4,7 @@ use serde_json::json;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::audit::AuditEvent;
-use crate::backend::{BeginWrite, on_pool};
+use crate::backend::{AnnounceChange, BeginWrite, Changed, on_pool};
 use crate::clock::from_unix;
 use crate::error::{Result, StoreError};
 use crate::model::{NewUser, User, UserQuery, UserStatus, UserUpdate};
@@ -322,6 +322,7 @@ impl Store {
                         self.audit_in(&mut *tx, AuditEvent::new("username_changed")
                             .user(id)
                             .details(json!({"old": old.username, "new": user.username}))).await?;
+                        tx.principals_changed(Changed::User(id)).await?;
                     }
                     tx.commit().await?;
                     Ok(user)
@@ -401,6 +402,7 @@ impl Store {
                     self.audit_in(&mut *tx, AuditEvent::new("status_changed")
                         .user(id)
                         .details(json!({"status": status.as_str()}))).await?;
+                    tx.principals_changed(Changed::User(id)).await?;
                     tx.commit().await?;
                     Ok(user)
                 })
@@ -456,6 +458,7 @@ impl Store {
                     self.audit_in(&mut *tx, AuditEvent::new("user_deleted")
                         .user(id)
                         .details(json!({"username": username}))).await?;
+                    tx.principals_changed(Changed::User(id)).await?;
                     tx.commit().await?;
                     Ok(true)
                 })
