@@ -7,7 +7,8 @@
 //! - import of N users with existing hashes (batched transactions), and of the tags;
 //! - principal lookup (the groupfinder): cold (database) and cached;
 //! - user lookup by username;
-//! - tag find: a narrow tag, a broad (ancestor) tag, and an all-of pair.
+//! - tag find: a narrow tag, a broad (ancestor) tag, all-of pairs and an any-of pair,
+//!   each as the full result, its first page of 100 ids, and a page from the middle.
 //!
 //! Options: `--url URL` (default: a fresh SQLite file in a temporary directory),
 //! `--users N` (1000000), `--groups N` (10000), `--tags N` (5000000),
@@ -17,6 +18,9 @@
 use std::time::{Duration, Instant};
 
 use portcullis_store::{ImportUser, PrincipalsConfig, Store, StoreOptions, Tag, TagMatch};
+
+/// The page size of the paged tag finds.
+const PAGE: u32 = 100;
 
 struct Args {
     url: Option<String>,
@@ -246,8 +250,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             TagMatch::Any,
         ),
     ];
+    // Each query in three forms: every id, the first page of 100 ids, and a page of 100
+    // from the middle of the result (cursor: the id before it, `after_id`).
     for (name, tmpl, mode) in finds {
-        let mut lat = Vec::new();
+        let mut all = Vec::new();
+        let mut first = Vec::new();
+        let mut middle = Vec::new();
         let mut hits = 0;
         for _ in 0..(args.samples / 10).max(20) {
             let d = rng.below(100);
@@ -257,11 +265,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .collect();
             let t = Instant::now();
             let found = store.find_tagged("users", &tags, mode).await?;
-            lat.push(t.elapsed());
+            all.push(t.elapsed());
             hits += found.len();
+            let t = Instant::now();
+            let page = store
+                .find_tagged_page("users", &tags, mode, i64::MIN, Some(PAGE))
+                .await?;
+            first.push(t.elapsed());
+            if page[..] != found[..found.len().min(PAGE as usize)] {
+                return Err(format!("{name}: first page differs from the full result").into());
+            }
+            let after = found.get(found.len() / 2).copied().unwrap_or(i64::MIN);
+            let t = Instant::now();
+            let page = store
+                .find_tagged_page("users", &tags, mode, after, Some(PAGE))
+                .await?;
+            middle.push(t.elapsed());
+            std::hint::black_box(page);
         }
-        let n = lat.len();
-        report(&format!("{name} ~{} ids", hits / n.max(1)), lat);
+        let n = all.len();
+        report(&format!("{name} ~{} ids", hits / n.max(1)), all);
+        report("  first page of 100", first);
+        report("  middle page of 100 (after_id)", middle);
     }
     store.close().await;
     Ok(())

@@ -20,6 +20,11 @@ use crate::store::Store;
 /// How far [`Store::find_tagged`] counts each tag's records to pick the most selective.
 const DRIVER_COUNT_CAP: i64 = 5_000;
 
+/// Pages of at most this many ids of an any-of find merge per-key lists.
+const MERGE_MAX_LIMIT: u32 = 1_000;
+/// ...when the tags' ranges hold at most this many distinct keys.
+const MERGE_MAX_KEYS: i64 = 32;
+
 /// The tag kind of users (`auth_user` records).
 pub const USERS: &str = "users";
 /// The tag kind of groups.
@@ -161,6 +166,14 @@ impl Store {
         if tags.is_empty() {
             return Err(StoreError::invalid("tags", "at least one tag is needed"));
         }
+        // A page of an any-of (or one-tag) find: merge the first `limit` ids of each key.
+        if let Some(n) = limit
+            && n <= MERGE_MAX_LIMIT
+            && (mode == TagMatch::Any || tags.len() == 1)
+            && let Some(ids) = self.find_page_by_keys(kind, tags, after_id, n).await?
+        {
+            return Ok(ids);
+        }
         // SQLite's planner, without statistics, may prefer the `tags_get` index (which
         // yields record_id in order) and scan every row of the kind; pin the indexes.
         let sqlite = self.backend() == crate::BackendKind::Sqlite;
@@ -208,7 +221,13 @@ impl Store {
                 TagMatch::All => " INTERSECT ",
                 TagMatch::Any => " UNION ",
             };
-            let mut sql = String::from("SELECT record_id FROM (");
+            // One range can hold a record under several keys (`a/b` and `a/b/c`); two or
+            // more are deduplicated by INTERSECT / UNION.
+            let mut sql = String::from(if ranges.len() == 1 {
+                "SELECT DISTINCT record_id FROM ("
+            } else {
+                "SELECT record_id FROM ("
+            });
             for i in 0..ranges.len() {
                 if i > 0 {
                     sql.push_str(op);
@@ -240,6 +259,95 @@ impl Store {
             })
         })
         .await
+    }
+
+    /// A page of an any-of find as a merge of per-key lists: the distinct keys in the
+    /// tags' ranges (one index probe each), then, for each key, the first `limit` ids above
+    /// `after_id` (an index seek in `(kind, key, record_id)` order), merged, deduplicated
+    /// and cut to `limit`. Each id of the page is among the first `limit` of each of its
+    /// keys, so the result is exact; the cost follows the page, not the result (a key
+    /// range scan cannot yield ids in order, so the plain query reads every match).
+    /// `None` when the ranges hold more than [`MERGE_MAX_KEYS`] keys.
+    async fn find_page_by_keys(
+        &self,
+        kind: &str,
+        tags: &[Tag],
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Option<Vec<i64>>> {
+        let index = if self.backend() == crate::BackendKind::Sqlite {
+            " INDEXED BY tags_find"
+        } else {
+            ""
+        };
+        let keys_sql = format!(
+            "WITH RECURSIVE k(key) AS (\
+             SELECT (SELECT key FROM tags{index} WHERE kind = $1 AND key >= $2 AND key < $3 \
+             ORDER BY key LIMIT 1) \
+             UNION ALL \
+             SELECT (SELECT key FROM tags{index} WHERE kind = $1 AND key > k.key AND key < $3 \
+             ORDER BY key LIMIT 1) FROM k WHERE k.key IS NOT NULL) \
+             SELECT key FROM k WHERE key IS NOT NULL LIMIT $4"
+        );
+        let mut keys: Vec<String> = Vec::new();
+        for (lo, hi) in tags.iter().map(Tag::key_range) {
+            let room = MERGE_MAX_KEYS + 1 - keys.len() as i64;
+            let found: Vec<String> = self
+                .retry(|| async {
+                    on_pool!(&self.inner.backend, pool => {
+                        let rows = sqlx::query(AssertSqlSafe(keys_sql.clone()))
+                            .bind(kind)
+                            .bind(&lo)
+                            .bind(&hi)
+                            .bind(room)
+                            .fetch_all(pool)
+                            .await?;
+                        rows.iter()
+                            .map(|r| r.try_get::<String, _>("key").map_err(StoreError::from))
+                            .collect::<Result<Vec<String>>>()
+                    })
+                })
+                .await?;
+            keys.extend(found);
+            if keys.len() as i64 > MERGE_MAX_KEYS {
+                return Ok(None);
+            }
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        if keys.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        let mut sql = String::from("SELECT DISTINCT record_id FROM (");
+        for i in 0..keys.len() {
+            if i > 0 {
+                sql.push_str(" UNION ALL ");
+            }
+            sql.push_str(&format!(
+                "SELECT record_id FROM (SELECT record_id FROM tags{index} WHERE kind = $1 \
+                 AND key = ${} AND record_id > $2 ORDER BY record_id LIMIT $3) AS p{i}",
+                i + 4
+            ));
+        }
+        sql.push_str(") AS found ORDER BY record_id LIMIT $3");
+        let ids = self
+            .retry(|| async {
+                on_pool!(&self.inner.backend, pool => {
+                    let mut q = sqlx::query(AssertSqlSafe(sql.clone()))
+                        .bind(kind)
+                        .bind(after_id)
+                        .bind(i64::from(limit));
+                    for key in &keys {
+                        q = q.bind(key.clone());
+                    }
+                    let rows = q.fetch_all(pool).await?;
+                    rows.iter()
+                        .map(|r| r.try_get::<i64, _>("record_id").map_err(StoreError::from))
+                        .collect::<Result<Vec<i64>>>()
+                })
+            })
+            .await?;
+        Ok(Some(ids))
     }
 
     /// How many rows of `kind` have a key in `[lo, hi)`, counting at most `cap`.

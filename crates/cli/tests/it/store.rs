@@ -340,3 +340,54 @@ fn killed_import_leaves_whole_batches() {
     ok(&r);
     assert_eq!(count_users(&db.url), (total, total as usize));
 }
+
+/// A server's cached principals follow `portcullis user block|delete` and `member remove`
+/// run by another process (the CLI), within the SQLite change-counter poll interval
+/// (250 ms): a still-valid cookie of a blocked or deleted user authenticates nobody.
+#[test]
+fn cli_changes_reach_a_running_stores_cache() {
+    let db = Db::new();
+    ok(&db.run(&["migrate"]));
+    ok(&db.run(&["group", "add", "editors"]));
+    for name in ["alice", "bob"] {
+        ok(&db.run(&[
+            "user",
+            "add",
+            name,
+            "--email",
+            &format!("{name}@example.org"),
+            "--no-password",
+            "--group",
+            "editors",
+        ]));
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        // The "server": default options (cache on, 30 s TTL).
+        let server = portcullis_store::Store::open(&db.url).await.unwrap();
+        let principals = |id: i64| {
+            let server = server.clone();
+            async move { server.principals_for(id).await.unwrap().map(|p| p.to_vec()) }
+        };
+        let after_poll = || tokio::time::sleep(Duration::from_millis(400));
+        assert_eq!(
+            principals(1).await,
+            Some(vec!["1".to_owned(), "group:editors".to_owned()])
+        );
+        assert!(principals(2).await.is_some());
+        assert_eq!(server.cached_principals(), 2);
+
+        ok(&db.run(&["member", "remove", "alice", "editors"]));
+        after_poll().await;
+        assert_eq!(principals(1).await, Some(vec!["1".to_owned()]));
+
+        ok(&db.run(&["user", "block", "alice"]));
+        after_poll().await;
+        assert_eq!(principals(1).await, None, "blocked by the CLI");
+
+        ok(&db.run(&["user", "delete", "bob"]));
+        after_poll().await;
+        assert_eq!(principals(2).await, None, "deleted by the CLI");
+        server.close().await;
+    });
+}

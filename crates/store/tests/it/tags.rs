@@ -245,3 +245,67 @@ async fn all_of_broad_and_selective(ctx: Ctx) {
     assert_eq!(page, [5991, 5992, 5993, 5994, 5995]);
 }
 store_test!(all_of_broad_and_selective);
+
+/// Pages of any-of and one-tag finds (merged from per-key lists when the ranges hold few
+/// keys, one range query otherwise) are exactly the slices of the full result.
+async fn pages_are_slices_of_the_full_result(ctx: Ctx) {
+    let s = &ctx.store;
+    let mut pairs = Vec::new();
+    for id in 1..=600i64 {
+        // Few keys below `few` (a record may carry several), many below `many`.
+        pairs.push((id, t(&format!("few/k{}", id % 5))));
+        if id % 3 == 0 {
+            pairs.push((id, t(&format!("few/k{}/deep", id % 4))));
+        }
+        if id % 2 == 0 {
+            pairs.push((id, t(&format!("many/k{}", id % 50))));
+        }
+        if id % 7 == 0 {
+            pairs.push((id, t("other")));
+        }
+    }
+    s.add_tags_bulk("items", &pairs).await.unwrap();
+    let queries: [(&[&str], TagMatch); 6] = [
+        (&["few"], TagMatch::All),
+        (&["few/k1"], TagMatch::Any),
+        (&["many"], TagMatch::All),
+        (&["few/k2", "other"], TagMatch::Any),
+        (&["many", "few/k3"], TagMatch::Any),
+        (&["nothing"], TagMatch::Any),
+    ];
+    for (tags, mode) in queries {
+        let tags = ts(tags);
+        let full = s.find_tagged("items", &tags, mode).await.unwrap();
+        for limit in [1u32, 7, 100, 1000] {
+            let mut after = i64::MIN;
+            let mut paged = Vec::new();
+            loop {
+                let page = s
+                    .find_tagged_page("items", &tags, mode, after, Some(limit))
+                    .await
+                    .unwrap();
+                assert!(page.len() <= limit as usize);
+                let Some(last) = page.last().copied() else {
+                    break;
+                };
+                paged.extend(page);
+                after = last;
+            }
+            assert_eq!(paged, full, "{tags:?} {mode:?} by {limit}");
+        }
+        // A page from the middle.
+        if full.len() > 20 {
+            let page = s
+                .find_tagged_page("items", &tags, mode, full[9], Some(10))
+                .await
+                .unwrap();
+            assert_eq!(page, full[10..20], "{tags:?}");
+        }
+    }
+    let few = s
+        .find_tagged("items", &ts(&["few"]), TagMatch::All)
+        .await
+        .unwrap();
+    assert_eq!(few, (1..=600).collect::<Vec<i64>>());
+}
+store_test!(pages_are_slices_of_the_full_result);
