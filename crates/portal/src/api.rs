@@ -1,0 +1,890 @@
+//! The `/auth/api/` handlers.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, Request, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use http::request::Parts;
+use http::{HeaderMap, StatusCode, header};
+use portcullis_store::{
+    ActionPurpose, AuditEvent, NewUser, Store, StoreError, User, UserStatus, UserUpdate,
+};
+use portcullis_web::session::Session;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::envelope::{ApiError, Checks, read_json, success, with_cookie};
+use crate::mailer::OutgoingMail;
+use crate::state::PortalState;
+
+const MAX_NAME: usize = 255;
+const MAX_PASSWORD: usize = 1024;
+const MAX_TOKEN: usize = 256;
+const PENDING_EMAIL: &str = "pending_email:";
+
+/// The router of the REST API under `/auth/api/` (see the crate docs for the endpoints).
+pub fn router(state: PortalState) -> Router {
+    Router::new()
+        .route("/auth/api/register", post(register))
+        .route("/auth/api/login", post(login))
+        .route("/auth/api/logout", post(logout))
+        .route(
+            "/auth/api/request_reset_password",
+            post(request_reset_password),
+        )
+        .route("/auth/api/reset_password", post(reset_password))
+        .route(
+            "/auth/api/verify_email",
+            get(verify_email_get).post(verify_email_post),
+        )
+        .route("/auth/api/profile", get(profile_get).post(profile_post))
+        .route("/auth/api/change_password", post(change_password))
+        .route("/auth/api/change_email", post(change_email))
+        .route("/auth/api/config", get(config))
+        // The body is read with the configured limit by `read_json`.
+        .layer(DefaultBodyLimit::disable())
+        .with_state(state)
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+/// One request's context: headers, client address, a store that audits as the portal
+/// with that address.
+struct Ctx {
+    headers: HeaderMap,
+    addr: IpAddr,
+    store: Store,
+}
+
+fn client_addr(st: &PortalState, parts: &Parts) -> IpAddr {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .or_else(|| {
+            parts
+                .extensions
+                .get::<portcullis_web::ClientAddr>()
+                .map(|c| c.0)
+        })
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let proxies = &st.inner.config.trusted_proxies;
+    if !proxies.contains(&peer) {
+        return peer;
+    }
+    let Some(xff) = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",")
+        .into()
+    else {
+        return peer;
+    };
+    let xff: String = xff;
+    let mut client = peer;
+    for hop in xff.rsplit(',') {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !proxies.contains(&ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    client
+}
+
+impl Ctx {
+    fn new(st: &PortalState, parts: &Parts) -> Ctx {
+        let addr = client_addr(st, parts);
+        Ctx {
+            headers: parts.headers.clone(),
+            addr,
+            store: st.inner.store.acting_as("portal", Some(&addr.to_string())),
+        }
+    }
+
+    fn cookie(&self) -> Option<&str> {
+        self.headers
+            .get(header::COOKIE)
+            .and_then(|v| v.to_str().ok())
+    }
+
+    async fn audit(&self, ev: AuditEvent) {
+        if let Err(e) = self.store.audit(ev).await {
+            tracing::warn!(error = %e, "cannot write an audit event");
+        }
+    }
+}
+
+fn store_err(e: StoreError) -> ApiError {
+    match e {
+        StoreError::InvalidInput { field, reason } => {
+            ApiError::bad("invalid input").field(field, reason)
+        }
+        StoreError::PasswordPolicy(v) => {
+            ApiError::bad("invalid input").field("password", v.to_string())
+        }
+        StoreError::Conflict { field } => ApiError::new(
+            StatusCode::CONFLICT,
+            format!("this {field} is already in use"),
+        ),
+        other => {
+            tracing::error!(error = %other, "store failure");
+            ApiError::internal()
+        }
+    }
+}
+
+/// Reads a JSON POST: trusted Origin (when present), then the strict body.
+async fn json_post<T: DeserializeOwned>(
+    st: &PortalState,
+    req: Request,
+) -> Result<(Ctx, T), ApiError> {
+    let (parts, body): (Parts, Body) = req.into_parts();
+    if let Some(origin) = parts.headers.get(header::ORIGIN) {
+        let trusted = origin
+            .to_str()
+            .is_ok_and(|o| st.inner.config.origin_trusted(o));
+        if !trusted {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "cross-origin request refused: untrusted `Origin`",
+            ));
+        }
+    }
+    let ctx = Ctx::new(st, &parts);
+    let value = read_json(&parts.headers, body, st.inner.config.max_body_bytes).await?;
+    Ok((ctx, value))
+}
+
+fn user_json(u: &User) -> Value {
+    json!({
+        "id": u.id,
+        "username": u.username,
+        "email": u.email,
+        "first_name": u.first_name,
+        "last_name": u.last_name,
+    })
+}
+
+async fn send_mail(st: &PortalState, ctx: &Ctx, to: &str, subject: &str, text: String) {
+    let msg = OutgoingMail {
+        to: to.to_owned(),
+        subject: subject.to_owned(),
+        text,
+        html: None,
+    };
+    if let Err(e) = st.inner.mailer.send(msg).await {
+        tracing::warn!(error = %e, "cannot send mail");
+        ctx.audit(AuditEvent::new("mail_failed").details(json!({"subject": subject})))
+            .await;
+    }
+}
+
+fn link(st: &PortalState, path: &str, token: &str) -> String {
+    format!("{}{path}?token={token}", st.inner.config.base_url())
+}
+
+fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+/// The logged-in user of the request and their session.
+async fn current(st: &PortalState, ctx: &Ctx) -> Result<Option<(User, Session)>, ApiError> {
+    let found = st
+        .inner
+        .sessions
+        .identify(ctx.cookie())
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "session failure");
+            ApiError::internal()
+        })?;
+    let Some((uid, session)) = found else {
+        return Ok(None);
+    };
+    let Ok(id) = uid.parse::<i64>() else {
+        return Ok(None);
+    };
+    let user = ctx.store.get_user(id).await.map_err(store_err)?;
+    Ok(user
+        .filter(|u| u.status == UserStatus::Active)
+        .map(|u| (u, session)))
+}
+
+async fn require_user(st: &PortalState, ctx: &Ctx) -> Result<(User, Session), ApiError> {
+    current(st, ctx)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "not logged in"))
+}
+
+fn check_new_password(
+    st: &PortalState,
+    field: &str,
+    password: &str,
+    context: &[&str],
+) -> Result<(), ApiError> {
+    Checks::default()
+        .required(field, password, MAX_PASSWORD)
+        .finish()?;
+    st.inner
+        .policy
+        .check(password, context)
+        .map_err(|v| ApiError::bad("invalid input").field(field, v.to_string()))
+}
+
+/// Verifies the current password of `user` without touching login bookkeeping; guesses
+/// are throttled like logins.
+async fn check_current_password(
+    st: &PortalState,
+    ctx: &Ctx,
+    user: &User,
+    field: &str,
+    password: &str,
+) -> Result<(), ApiError> {
+    let now = st.now();
+    if let Err(wait) = st.inner.throttle.check(Some(&user.username), ctx.addr, now) {
+        return Err(throttled(wait));
+    }
+    let hasher = ctx.store.hasher();
+    let ok = match &user.password_hash {
+        Some(h) => hasher
+            .verify(password, h)
+            .await
+            .map(|v| v.is_match())
+            .unwrap_or(false),
+        None => {
+            let _ = hasher.dummy_verify(password).await;
+            false
+        }
+    };
+    if ok {
+        return Ok(());
+    }
+    st.inner
+        .throttle
+        .record_failure(Some(&user.username), ctx.addr, now);
+    ctx.audit(AuditEvent::new("password_check_failed").user(user.id))
+        .await;
+    Err(
+        ApiError::new(StatusCode::FORBIDDEN, "the current password is wrong")
+            .field(field, "wrong password"),
+    )
+}
+
+fn throttled(wait: u64) -> ApiError {
+    ApiError {
+        retry_after: Some(wait),
+        ..ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many failed attempts, retry in {wait} seconds"),
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterIn {
+    email: String,
+    password: String,
+    #[serde(default)]
+    password2: Option<String>,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+}
+
+const REGISTERED: &str = "registration received: check your inbox to verify your e-mail address";
+
+async fn register(State(st): State<PortalState>, req: Request) -> ApiResult {
+    let (ctx, r): (Ctx, RegisterIn) = json_post(&st, req).await?;
+    if !st.inner.config.registration {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "registration is disabled",
+        ));
+    }
+    let username = r.username.clone().unwrap_or_else(|| r.email.clone());
+    let mut checks = Checks::default();
+    checks
+        .email("email", &r.email)
+        .required("username", &username, MAX_NAME)
+        .len("first_name", &r.first_name, MAX_NAME)
+        .len("last_name", &r.last_name, MAX_NAME);
+    if r.password2.as_ref().is_some_and(|p| *p != r.password) {
+        checks.add("password2", "passwords do not match");
+    }
+    checks.finish()?;
+    check_new_password(&st, "password", &r.password, &[&username, &r.email])?;
+    let verify = st.inner.config.verify_email;
+    let new = NewUser::new(username)
+        .email(r.email.clone())
+        .password(r.password.clone())
+        .name(r.first_name, r.last_name)
+        .status(if verify {
+            UserStatus::Pending
+        } else {
+            UserStatus::Active
+        });
+    match ctx.store.create_user(new).await {
+        Ok(user) => {
+            if verify {
+                let token = ctx
+                    .store
+                    .create_action_token(user.id, ActionPurpose::VerifyEmail, st.verify_ttl())
+                    .await
+                    .map_err(store_err)?;
+                let url = link(&st, "/auth/api/verify_email", &token);
+                send_mail(
+                    &st,
+                    &ctx,
+                    &r.email,
+                    "Verify your e-mail address",
+                    format!("Welcome! Open this link to verify your e-mail address:\n\n{url}\n\nThe link works once and expires in {} hours.\n", st.inner.config.verify_ttl_secs / 3600),
+                )
+                .await;
+            }
+            ctx.audit(AuditEvent::new("registered").user(user.id)).await;
+        }
+        Err(StoreError::Conflict { field }) => {
+            // Same answer as a success; the address owner learns what happened.
+            let text = if field == "email" {
+                format!(
+                    "Someone tried to register a new account with this e-mail address, which already has one.\nIf it was you and you forgot your password, reset it here: {}/auth/request_reset_password\n",
+                    st.inner.config.base_url()
+                )
+            } else {
+                "Someone tried to register an account with this e-mail address, but the chosen username is taken. Please register again with another username.\n".to_owned()
+            };
+            send_mail(&st, &ctx, &r.email, "Your registration", text).await;
+            ctx.audit(AuditEvent::new("register_conflict").details(json!({"field": field})))
+                .await;
+        }
+        Err(e) => return Err(store_err(e)),
+    }
+    let message = if verify {
+        REGISTERED
+    } else {
+        "registration received"
+    };
+    Ok(success(message, json!({})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginIn {
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    username: Option<String>,
+    password: String,
+    #[serde(default)]
+    remember: Option<bool>,
+}
+
+async fn login(State(st): State<PortalState>, req: Request) -> ApiResult {
+    let (ctx, r): (Ctx, LoginIn) = json_post(&st, req).await?;
+    let _ = r.remember;
+    let login = match (&r.email, &r.username) {
+        (Some(e), None) => e.clone(),
+        (None, Some(u)) => u.clone(),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad("give `email` or `username`, not both")
+                .field("username", "give either email or username"));
+        }
+        (None, None) => {
+            return Err(ApiError::bad("invalid input").field("email", "required"));
+        }
+    };
+    let field = if r.email.is_some() {
+        "email"
+    } else {
+        "username"
+    };
+    Checks::default()
+        .required(field, &login, 320)
+        .required("password", &r.password, MAX_PASSWORD)
+        .finish()?;
+    let now = st.now();
+    if let Err(wait) = st.inner.throttle.check(Some(&login), ctx.addr, now) {
+        ctx.audit(AuditEvent::new("login_throttled").details(json!({"login": login})))
+            .await;
+        return Err(throttled(wait));
+    }
+    let user = ctx
+        .store
+        .verify_password(&login, &r.password)
+        .await
+        .map_err(store_err)?;
+    let Some(user) = user else {
+        st.inner
+            .throttle
+            .record_failure(Some(&login), ctx.addr, now);
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid credentials",
+        ));
+    };
+    if user.status == UserStatus::Pending {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "the e-mail address of this account is not verified yet",
+        ));
+    }
+    st.inner.throttle.record_success(&login, ctx.addr, now);
+    let sessions = &st.inner.sessions;
+    let existing = sessions.load(ctx.cookie()).await.ok().flatten();
+    let (_, cookie) = sessions
+        .remember(existing, &user.id.to_string())
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "session failure");
+            ApiError::internal()
+        })?;
+    ctx.audit(AuditEvent::new("session_started").user(user.id))
+        .await;
+    Ok(with_cookie(
+        success("logged in", json!({"user": user_json(&user)})),
+        &cookie,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Empty {}
+
+async fn logout(State(st): State<PortalState>, req: Request) -> ApiResult {
+    // An empty body is fine; a body must be an empty JSON object.
+    let (parts, body) = req.into_parts();
+    let has_body = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .is_some_and(|v| v.as_bytes() != b"0")
+        || parts.headers.contains_key(header::CONTENT_TYPE);
+    let req = Request::from_parts(parts, body);
+    let ctx = if has_body {
+        let (ctx, Empty {}) = json_post(&st, req).await?;
+        ctx
+    } else {
+        let (parts, _) = req.into_parts();
+        if let Some(origin) = parts.headers.get(header::ORIGIN)
+            && !origin
+                .to_str()
+                .is_ok_and(|o| st.inner.config.origin_trusted(o))
+        {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "cross-origin request refused: untrusted `Origin`",
+            ));
+        }
+        Ctx::new(&st, &parts)
+    };
+    if let Some((user, _)) = current(&st, &ctx).await? {
+        ctx.audit(AuditEvent::new("logout").user(user.id)).await;
+    }
+    let cookie = st.inner.sessions.forget(ctx.cookie()).await.map_err(|e| {
+        tracing::error!(error = %e, "session failure");
+        ApiError::internal()
+    })?;
+    Ok(with_cookie(success("logged out", json!({})), &cookie))
+}
+
+async fn profile_get(State(st): State<PortalState>, req: Request) -> ApiResult {
+    let (parts, _) = req.into_parts();
+    let ctx = Ctx::new(&st, &parts);
+    let (user, _) = require_user(&st, &ctx).await?;
+    Ok(success("", json!({"user": user_json(&user)})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileIn {
+    #[serde(default)]
+    first_name: Option<String>,
+    #[serde(default)]
+    last_name: Option<String>,
+}
+
+async fn profile_post(State(st): State<PortalState>, req: Request) -> ApiResult {
+    let (ctx, r): (Ctx, ProfileIn) = json_post(&st, req).await?;
+    let (user, _) = require_user(&st, &ctx).await?;
+    let mut checks = Checks::default();
+    if let Some(v) = &r.first_name {
+        checks.len("first_name", v, MAX_NAME);
+    }
+    if let Some(v) = &r.last_name {
+        checks.len("last_name", v, MAX_NAME);
+    }
+    checks.finish()?;
+    let update = UserUpdate {
+        first_name: r.first_name,
+        last_name: r.last_name,
+        ..UserUpdate::default()
+    };
+    let user = ctx
+        .store
+        .update_user(user.id, &update)
+        .await
+        .map_err(store_err)?;
+    ctx.audit(AuditEvent::new("profile_updated").user(user.id))
+        .await;
+    Ok(success(
+        "profile updated",
+        json!({"user": user_json(&user)}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangePasswordIn {
+    old_password: String,
+    new_password: String,
+    #[serde(default)]
+    new_password2: Option<String>,
+}
+
+async fn change_password(State(st): State<PortalState>, req: Request) -> ApiResult {
+    let (ctx, r): (Ctx, ChangePasswordIn) = json_post(&st, req).await?;
+    let (user, _) = require_user(&st, &ctx).await?;
+    let mut checks = Checks::default();
+    checks.required("old_password", &r.old_password, MAX_PASSWORD);
+    if r.new_password2
+        .as_ref()
+        .is_some_and(|p| *p != r.new_password)
+    {
+        checks.add("new_password2", "passwords do not match");
+    }
+    checks.finish()?;
+    check_new_password(
+        &st,
+        "new_password",
+        &r.new_password,
+        &[&user.username, user.email.as_deref().unwrap_or("")],
+    )?;
+    check_current_password(&st, &ctx, &user, "old_password", &r.old_password).await?;
+    // Ends every stored session of the user and every one-time token.
+    ctx.store
+        .set_password(user.id, &r.new_password)
+        .await
+        .map_err(store_err)?;
+    let (_, cookie) = st
+        .inner
+        .sessions
+        .remember(None, &user.id.to_string())
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "session failure");
+            ApiError::internal()
+        })?;
+    if let Some(email) = &user.email {
+        send_mail(
+            &st,
+            &ctx,
+            email,
+            "Your password was changed",
+            "The password of your account was just changed. If this was not you, reset it now and contact the administrator.\n".to_owned(),
+        )
+        .await;
+    }
+    Ok(with_cookie(success("password changed", json!({})), &cookie))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangeEmailIn {
+    password: String,
+    new_email: String,
+}
+
+async fn change_email(State(st): State<PortalState>, req: Request) -> ApiResult {
+    let (ctx, r): (Ctx, ChangeEmailIn) = json_post(&st, req).await?;
+    let (user, _) = require_user(&st, &ctx).await?;
+    Checks::default()
+        .required("password", &r.password, MAX_PASSWORD)
+        .email("new_email", &r.new_email)
+        .finish()?;
+    if user
+        .email
+        .as_deref()
+        .is_some_and(|e| e.eq_ignore_ascii_case(&r.new_email))
+    {
+        return Err(ApiError::bad("invalid input")
+            .field("new_email", "this is already your e-mail address"));
+    }
+    check_current_password(&st, &ctx, &user, "password", &r.password).await?;
+    let taken = ctx
+        .store
+        .get_user_by_email(&r.new_email)
+        .await
+        .map_err(store_err)?
+        .is_some();
+    if taken {
+        send_mail(
+            &st,
+            &ctx,
+            &r.new_email,
+            "Confirm your new e-mail address",
+            "Someone asked to use this e-mail address for an account, but another account already uses it. Nothing was changed.\n".to_owned(),
+        )
+        .await;
+    } else {
+        let token = ctx
+            .store
+            .create_action_token(user.id, ActionPurpose::VerifyEmail, st.verify_ttl())
+            .await
+            .map_err(store_err)?;
+        let pending = format!("{PENDING_EMAIL}{}:{}", sha256_hex(&token), r.new_email);
+        let update = UserUpdate {
+            action_token: Some(Some(pending)),
+            ..UserUpdate::default()
+        };
+        ctx.store
+            .update_user(user.id, &update)
+            .await
+            .map_err(store_err)?;
+        let url = link(&st, "/auth/api/verify_email", &token);
+        send_mail(
+            &st,
+            &ctx,
+            &r.new_email,
+            "Confirm your new e-mail address",
+            format!("Open this link to make this your account's e-mail address:\n\n{url}\n\nThe link works once and expires in {} hours.\n", st.inner.config.verify_ttl_secs / 3600),
+        )
+        .await;
+    }
+    ctx.audit(AuditEvent::new("email_change_requested").user(user.id))
+        .await;
+    Ok(success(
+        "check the inbox of the new address to confirm the change",
+        json!({}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenIn {
+    token: String,
+}
+
+async fn verify_email_get(State(st): State<PortalState>, req: Request) -> ApiResult {
+    let (parts, _) = req.into_parts();
+    let ctx = Ctx::new(&st, &parts);
+    let Query(t) = Query::<TokenIn>::try_from_uri(&parts.uri)
+        .map_err(|e| ApiError::bad(format!("invalid query: {}", e.body_text())))?;
+    verify_email(&st, &ctx, &t.token).await
+}
+
+async fn verify_email_post(State(st): State<PortalState>, req: Request) -> ApiResult {
+    let (ctx, t): (Ctx, TokenIn) = json_post(&st, req).await?;
+    verify_email(&st, &ctx, &t.token).await
+}
+
+fn bad_token() -> ApiError {
+    ApiError::bad("invalid or expired token").field("token", "invalid or expired")
+}
+
+async fn verify_email(st: &PortalState, ctx: &Ctx, token: &str) -> ApiResult {
+    Checks::default()
+        .required("token", token, MAX_TOKEN)
+        .finish()?;
+    let Some(uid) = ctx
+        .store
+        .consume_action_token(ActionPurpose::VerifyEmail, token)
+        .await
+        .map_err(store_err)?
+    else {
+        ctx.audit(AuditEvent::new("verify_email_failed")).await;
+        return Err(bad_token());
+    };
+    let user = ctx
+        .store
+        .get_user(uid)
+        .await
+        .map_err(store_err)?
+        .ok_or_else(bad_token)?;
+    let pending = user
+        .action_token
+        .as_deref()
+        .and_then(|a| a.strip_prefix(PENDING_EMAIL))
+        .and_then(|rest| rest.split_once(':'))
+        .filter(|(hash, _)| *hash == sha256_hex(token))
+        .map(|(_, email)| email.to_owned());
+    if let Some(new_email) = pending {
+        let update = UserUpdate {
+            email: Some(Some(new_email.clone())),
+            action_token: Some(None),
+            ..UserUpdate::default()
+        };
+        ctx.store
+            .update_user(uid, &update)
+            .await
+            .map_err(store_err)?;
+        if let Some(old) = &user.email {
+            send_mail(
+                st,
+                ctx,
+                old,
+                "Your e-mail address was changed",
+                format!("The e-mail address of your account was changed to {new_email}. If this was not you, contact the administrator.\n"),
+            )
+            .await;
+        }
+        ctx.audit(
+            AuditEvent::new("email_verified")
+                .user(uid)
+                .details(json!({"change": true})),
+        )
+        .await;
+        return Ok(success("e-mail address changed", json!({})));
+    }
+    if user.status == UserStatus::Pending {
+        ctx.store
+            .set_status(uid, UserStatus::Active)
+            .await
+            .map_err(store_err)?;
+    }
+    ctx.audit(AuditEvent::new("email_verified").user(uid)).await;
+    Ok(success("e-mail address verified", json!({})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetRequestIn {
+    email: String,
+}
+
+const RESET_SENT: &str = "if the address belongs to an account, a reset link has been sent to it";
+
+async fn request_reset_password(State(st): State<PortalState>, req: Request) -> ApiResult {
+    let (ctx, r): (Ctx, ResetRequestIn) = json_post(&st, req).await?;
+    Checks::default().email("email", &r.email).finish()?;
+    let user = ctx
+        .store
+        .get_user_by_email(&r.email)
+        .await
+        .map_err(store_err)?
+        .filter(|u| u.status != UserStatus::Blocked);
+    match user.as_ref().and_then(|u| u.email.clone().map(|e| (u, e))) {
+        Some((user, email)) => {
+            let token = ctx
+                .store
+                .create_action_token(user.id, ActionPurpose::ResetPassword, st.reset_ttl())
+                .await
+                .map_err(store_err)?;
+            let url = link(&st, "/auth/reset_password", &token);
+            send_mail(
+                &st,
+                &ctx,
+                &email,
+                "Reset your password",
+                format!("Open this link to choose a new password:\n\n{url}\n\nThe link works once and expires in {} minutes. If you did not ask for it, ignore this mail.\n", st.inner.config.reset_ttl_secs / 60),
+            )
+            .await;
+            ctx.audit(AuditEvent::new("password_reset_requested").user(user.id))
+                .await;
+        }
+        None => {
+            ctx.audit(
+                AuditEvent::new("password_reset_requested").details(json!({"unknown": r.email})),
+            )
+            .await;
+        }
+    }
+    Ok(success(RESET_SENT, json!({})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetIn {
+    token: String,
+    new_password: String,
+    #[serde(default)]
+    new_password2: Option<String>,
+}
+
+async fn reset_password(State(st): State<PortalState>, req: Request) -> ApiResult {
+    let (ctx, r): (Ctx, ResetIn) = json_post(&st, req).await?;
+    let mut checks = Checks::default();
+    checks.required("token", &r.token, MAX_TOKEN);
+    if r.new_password2
+        .as_ref()
+        .is_some_and(|p| *p != r.new_password)
+    {
+        checks.add("new_password2", "passwords do not match");
+    }
+    checks.finish()?;
+    // Checked before the token is spent, so a refused password does not burn the link.
+    check_new_password(&st, "new_password", &r.new_password, &[])?;
+    let Some(uid) = ctx
+        .store
+        .consume_action_token(ActionPurpose::ResetPassword, &r.token)
+        .await
+        .map_err(store_err)?
+    else {
+        ctx.audit(AuditEvent::new("password_reset_failed")).await;
+        return Err(bad_token());
+    };
+    ctx.store
+        .set_password(uid, &r.new_password)
+        .await
+        .map_err(store_err)?;
+    let user = ctx.store.get_user(uid).await.map_err(store_err)?;
+    if let Some(user) = &user {
+        // The link arrived by e-mail: the address is proven.
+        if user.status == UserStatus::Pending {
+            ctx.store
+                .set_status(uid, UserStatus::Active)
+                .await
+                .map_err(store_err)?;
+        }
+        if let Some(email) = &user.email {
+            send_mail(
+                &st,
+                &ctx,
+                email,
+                "Your password was reset",
+                "The password of your account was just reset. If this was not you, contact the administrator.\n".to_owned(),
+            )
+            .await;
+        }
+    }
+    ctx.audit(AuditEvent::new("password_reset").user(uid)).await;
+    Ok(success("password changed: you can log in now", json!({})))
+}
+
+async fn config(State(st): State<PortalState>) -> Response {
+    let c = &st.inner.config;
+    success(
+        "",
+        json!({
+            "features": {
+                "register": c.registration,
+                "verify_email": c.verify_email,
+                "login": true,
+                "logout": true,
+                "request_reset_password": true,
+                "reset_password": true,
+                "profile": true,
+                "change_password": true,
+                "change_email": true,
+            },
+            "identity_providers": [],
+        }),
+    )
+}

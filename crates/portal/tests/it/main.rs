@@ -1,0 +1,6 @@
+//! Integration tests of the `/auth/api/` router over a real SQLite store.
+
+mod bad_input;
+mod flows;
+mod harness;
+mod security;
