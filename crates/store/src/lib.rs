@@ -47,7 +47,9 @@
 //!   ([`PrincipalsConfig`]); `None` for unknown, blocked and (by default) pending users.
 //!   Answers are cached in process (sharded `RwLock<HashMap>`, `Arc<[String]>` values, a
 //!   generation counter against stale fills) and invalidated by every change made through
-//!   the store; a TTL (30 s by default) bounds staleness after changes made elsewhere.
+//!   the store. Changes made by other processes are announced in the changing transaction:
+//!   `pg_notify` on PostgreSQL (a listener task invalidates at commit), a change counter
+//!   on SQLite (re-read at most every 250 ms by lookups). A TTL (30 s) is the safety net.
 //! - **Tags** are stored in [`portcullis_authz::tag::Tag::key`] form and found with key
 //!   range scans, never `LIKE` (case-insensitive on SQLite); PostgreSQL columns use
 //!   `COLLATE "C"` so both backends compare bytes.

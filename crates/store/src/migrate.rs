@@ -36,6 +36,13 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0002_principals_generation.sql"),
     },
     Migration {
+        // A covering index for the probes of all-of tag finds (replaces `tags_get`).
+        version: 3,
+        name: "tags_probe_index",
+        sqlite: include_str!("../migrations/sqlite/0003_tags_probe_index.sql"),
+        postgres: include_str!("../migrations/postgres/0003_tags_probe_index.sql"),
+    },
+    Migration {
         // Server-side sessions (portcullis-web). Numbered 100 so the identity schema can
         // grow in 2..99 meanwhile; keep MIGRATIONS sorted by version.
         version: 100,

@@ -174,11 +174,11 @@ impl Store {
         {
             return Ok(ids);
         }
-        // SQLite's planner, without statistics, may prefer the `tags_get` index (which
+        // SQLite's planner, without statistics, may prefer the `tags_probe` index (which
         // yields record_id in order) and scan every row of the kind; pin the indexes.
         let sqlite = self.backend() == crate::BackendKind::Sqlite;
         let (find_index, get_index) = if sqlite {
-            (" INDEXED BY tags_find", " INDEXED BY tags_get")
+            (" INDEXED BY tags_find", " INDEXED BY tags_probe")
         } else {
             ("", "")
         };
