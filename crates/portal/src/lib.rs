@@ -72,6 +72,7 @@
 //!   of `trusted_proxies`.
 
 pub mod config;
+pub mod mail;
 pub mod mailer;
 pub mod throttle;
 
