@@ -12,13 +12,16 @@ use http::{HeaderMap, StatusCode, header};
 use portcullis_store::{
     ActionPurpose, AuditEvent, NewUser, Store, StoreError, User, UserStatus, UserUpdate,
 };
+use portcullis_web::csrf::SessionCsrfStorage;
 use portcullis_web::session::Session;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::envelope::{ApiError, Checks, read_json, success, with_cookie};
+use crate::envelope::{
+    ApiError, Checks, Incoming, form_to, parse_json, read_body, success, with_cookie,
+};
 use crate::mailer::OutgoingMail;
 use crate::state::PortalState;
 
@@ -46,7 +49,7 @@ pub fn router(state: PortalState) -> Router {
         .route("/auth/api/change_password", post(change_password))
         .route("/auth/api/change_email", post(change_email))
         .route("/auth/api/config", get(config))
-        // The body is read with the configured limit by `read_json`.
+        // The body is read with the configured limit by `read_body`.
         .layer(DefaultBodyLimit::disable())
         .with_state(state)
 }
@@ -146,7 +149,12 @@ fn store_err(e: StoreError) -> ApiError {
     }
 }
 
-/// Reads a JSON POST: trusted Origin (when present), then the strict body.
+/// The form field that carries the CSRF token (Pyramid's name).
+const CSRF_FIELD: &str = "csrf_token";
+
+/// Reads a POST: trusted Origin (when present), then the strict body. JSON needs no CSRF
+/// token; a urlencoded form must carry the session's token in `csrf_token` (get it from
+/// `config`).
 async fn json_post<T: DeserializeOwned>(
     st: &PortalState,
     req: Request,
@@ -164,8 +172,26 @@ async fn json_post<T: DeserializeOwned>(
         }
     }
     let ctx = Ctx::new(st, &parts);
-    let value = read_json(&parts.headers, body, st.inner.config.max_body_bytes).await?;
-    Ok((ctx, value))
+    match read_body(&parts.headers, body, st.inner.config.max_body_bytes).await? {
+        Incoming::Json(text) => Ok((ctx, parse_json(&text)?)),
+        Incoming::Form(mut pairs) => {
+            let supplied = pairs
+                .iter()
+                .position(|(k, _)| k == CSRF_FIELD)
+                .map(|i| pairs.remove(i).1);
+            let session = st.inner.sessions.load(ctx.cookie()).await.ok().flatten();
+            let ok = supplied
+                .is_some_and(|t| SessionCsrfStorage::new().check_token(session.as_ref(), &t));
+            if !ok {
+                ctx.audit(AuditEvent::new("csrf_refused")).await;
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "form posts need the session's csrf token in `csrf_token` (see `config`)",
+                ));
+            }
+            Ok((ctx, form_to(pairs)?))
+        }
+    }
 }
 
 fn user_json(u: &User) -> Value {
@@ -868,9 +894,32 @@ async fn reset_password(State(st): State<PortalState>, req: Request) -> ApiResul
     Ok(success("password changed: you can log in now", json!({})))
 }
 
-async fn config(State(st): State<PortalState>) -> Response {
+async fn config(State(st): State<PortalState>, req: Request) -> ApiResult {
+    let (parts, _) = req.into_parts();
+    let ctx = Ctx::new(&st, &parts);
     let c = &st.inner.config;
-    success(
+    // The CSRF token for form posts lives in the session (one is started if needed).
+    let sessions = &st.inner.sessions;
+    let internal = |e: &dyn std::fmt::Display| {
+        tracing::error!(error = %e, "session failure");
+        ApiError::internal()
+    };
+    let mut session = match sessions
+        .load(ctx.cookie())
+        .await
+        .map_err(|e| internal(&e))?
+    {
+        Some(s) => s,
+        None => sessions.create().map_err(|e| internal(&e))?,
+    };
+    let token = SessionCsrfStorage::new()
+        .get_token(&mut session)
+        .map_err(|e| internal(&e))?;
+    let cookie = sessions
+        .save(&mut session)
+        .await
+        .map_err(|e| internal(&e))?;
+    let resp = success(
         "",
         json!({
             "features": {
@@ -885,6 +934,11 @@ async fn config(State(st): State<PortalState>) -> Response {
                 "change_email": true,
             },
             "identity_providers": [],
+            "csrf_token": token,
         }),
-    )
+    );
+    Ok(match cookie {
+        Some(c) => with_cookie(resp, &c),
+        None => resp,
+    })
 }

@@ -105,22 +105,35 @@ pub(crate) fn with_cookie(mut resp: Response, cookie: &str) -> Response {
     resp
 }
 
-/// Checks the content type and size, reads the body, and parses it as `T`.
-pub(crate) async fn read_json<T: DeserializeOwned>(
+/// A request body that passed the content-type, size and UTF-8 checks.
+#[derive(Debug)]
+pub(crate) enum Incoming {
+    /// `application/json`: the text.
+    Json(String),
+    /// `application/x-www-form-urlencoded`: the decoded pairs, in order.
+    Form(Vec<(String, String)>),
+}
+
+/// Checks the content type and size and reads the body (JSON or a urlencoded form).
+pub(crate) async fn read_body(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
-) -> Result<T, ApiError> {
+) -> Result<Incoming, ApiError> {
     let ctype = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let mime = ctype.split(';').next().unwrap_or("").trim();
-    if !mime.eq_ignore_ascii_case("application/json") {
+    let form = mime.eq_ignore_ascii_case("application/x-www-form-urlencoded");
+    if !form && !mime.eq_ignore_ascii_case("application/json") {
         let shown = if mime.is_empty() { "none" } else { mime };
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("expected content type `application/json`, got `{shown}`"),
+            format!(
+                "expected content type `application/json` or \
+                 `application/x-www-form-urlencoded`, got `{shown}`"
+            ),
         ));
     }
     let too_large = || {
@@ -140,9 +153,78 @@ pub(crate) async fn read_json<T: DeserializeOwned>(
     let bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| too_large())?;
+    if form {
+        return decode_form(&bytes).map(Incoming::Form);
+    }
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| ApiError::bad("request body is not valid utf-8"))?;
-    parse_json(text)
+    Ok(Incoming::Json(text.to_owned()))
+}
+
+fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+fn decode_component(raw: &[u8]) -> Result<String, ApiError> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hi = raw.get(i + 1).copied().and_then(hex_val);
+                let lo = raw.get(i + 2).copied().and_then(hex_val);
+                match (hi, lo) {
+                    (Some(h), Some(l)) => out.push(h * 16 + l),
+                    _ => return Err(ApiError::bad("malformed form body: bad percent escape")),
+                }
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| ApiError::bad("request body is not valid utf-8"))
+}
+
+/// Decodes `application/x-www-form-urlencoded`; a repeated field is an error.
+pub(crate) fn decode_form(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for part in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+        let (k, v) = match part.iter().position(|b| *b == b'=') {
+            Some(i) => (&part[..i], &part[i + 1..]),
+            None => (part, &b""[..]),
+        };
+        let k = decode_component(k)?;
+        let v = decode_component(v)?;
+        if pairs.iter().any(|(seen, _)| *seen == k) {
+            return Err(ApiError::bad(format!(
+                "invalid request: field `{k}` given twice"
+            )));
+        }
+        pairs.push((k, v));
+    }
+    Ok(pairs)
+}
+
+/// A form's pairs as a JSON object of strings (`remember` as a boolean), for `T`.
+pub(crate) fn form_to<T: DeserializeOwned>(pairs: Vec<(String, String)>) -> Result<T, ApiError> {
+    let mut obj = Map::new();
+    for (k, v) in pairs {
+        let value = if k == "remember" {
+            Value::Bool(matches!(v.as_str(), "1" | "true" | "on" | "yes"))
+        } else {
+            Value::String(v)
+        };
+        obj.insert(k, value);
+    }
+    serde_json::from_value(Value::Object(obj))
+        .map_err(|e| ApiError::bad(format!("invalid request: {e}")))
 }
 
 pub(crate) fn parse_json<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {

@@ -22,9 +22,10 @@
 //! `{"status": "error", "message": ..., "code": N, "errors": {"field": "why"}}`, with
 //! 400 (validation, malformed JSON, invalid UTF-8, unknown or missing fields, values too
 //! long, bad token), 401 (not logged in, bad credentials), 403 (wrong current password,
-//! untrusted `Origin`, unverified account, registration disabled), 409 (the e-mail was
+//! untrusted `Origin`, form post without the CSRF token, unverified account,
+//! registration disabled), 409 (the e-mail was
 //! taken meanwhile), 413 (body larger than `max_body_bytes`), 415 (not
-//! `application/json`), 429 (throttled, with `Retry-After`).
+//! JSON or a urlencoded form), 429 (throttled, with `Retry-After`).
 //!
 //! # Example
 //!
@@ -61,9 +62,11 @@
 //!   deleted when the password or the e-mail changes.
 //! * **E-mail changes** are confirmed at the new address before they take effect (the
 //!   pending address is bound to the token's hash); the old address is then notified.
-//! * **JSON only**: JSON requests need no CSRF token (a cross-site form cannot send
-//!   `application/json` without CORS), but a present `Origin` must be `public_url`'s or one
-//!   of `trusted_origins`. Form posts are refused with 415.
+//! * **JSON or forms**: JSON requests need no CSRF token (a cross-site form cannot send
+//!   `application/json` without CORS); `application/x-www-form-urlencoded` posts must carry
+//!   the session's CSRF token in `csrf_token` (`config` answers it and starts a session
+//!   when needed). A present `Origin` must be `public_url`'s or one of `trusted_origins`.
+//!   Other content types get 415.
 //! * **Throttling** of password guesses in process: see [`throttle`].
 //! * **Mail** goes through the [`Mailer`] trait; failures are logged and audited but never
 //!   change an answer (that would reveal whether an account exists).

@@ -270,3 +270,63 @@ async fn config_lists_features() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn form_posts_need_the_session_csrf_token() {
+    let h = H::new().await;
+    h.user("quinn", "quinn@example.org").await;
+    let form = |body: &str, cookie: Option<&str>| {
+        H::request(
+            "POST",
+            "/auth/api/login",
+            Some("application/x-www-form-urlencoded"),
+            body.to_owned(),
+            cookie,
+        )
+    };
+    let pw = PW.replace(' ', "+");
+    let r = h
+        .send(form(&format!("username=quinn&password={pw}"), None))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.raw);
+
+    let cfg = h.get("/auth/api/config", None).await;
+    let token = cfg.body["csrf_token"].as_str().unwrap().to_owned();
+    let cookie = cfg.cookie();
+    // A token without its session, or a wrong one, is refused.
+    let r = h
+        .send(form(
+            &format!("username=quinn&password={pw}&csrf_token={token}"),
+            None,
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = h
+        .send(form(
+            &format!("username=quinn&password={pw}&csrf_token=x{token}"),
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Bad form input with a good token is a 400.
+    for bad in [
+        "username=quinn&username=x",
+        "username=%ff&password=x",
+        "username=%zz",
+        "username=q&password=x&admin=1",
+    ] {
+        let r = h
+            .send(form(&format!("{bad}&csrf_token={token}"), Some(&cookie)))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}: {}", r.raw);
+    }
+    let r = h
+        .send(form(
+            &format!("username=quinn&password={pw}&remember=on&csrf_token={token}"),
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+    // The login rotated the session: the old id is dead.
+    assert_ne!(r.cookie(), cookie);
+}
