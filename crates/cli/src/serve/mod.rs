@@ -2,10 +2,14 @@
 //!
 //! ```text
 //! portcullis serve --demo [--bind ADDR] [--config FILE] [--database URL]
+//! portcullis serve [--bind ADDR] [--config FILE] [--database URL] [--mail-dir DIR]
 //! ```
 //!
-//! For now it serves one application, the seed 000 demo ("simpleauth", see [`demo`]);
-//! the portal will be mounted here too. Start-up, in order:
+//! Without `--demo` it serves the portal (`portcullis_portal`: py4web's `/auth/api/`),
+//! configured by `--config FILE` and `PORTCULLIS_*` (see docs/portal.md), with the
+//! development mailer writing each e-mail as a file into `--mail-dir` (default `./mail`).
+//! With `--demo` it serves the seed 000 demo ("simpleauth", see [`demo`]). Start-up of the
+//! demo, in order:
 //!
 //! 1. the master secret ([`secret`]): `PORTCULLIS_SECRET`, else `secret` in the
 //!    `--config` file; empty or short ones are refused (exit 2); `--demo` without any
@@ -24,7 +28,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use clap::Args;
 use portcullis_store::{PrincipalsConfig, Store, StoreOptions};
 
@@ -48,13 +52,14 @@ pub(crate) struct ServeArgs {
     /// bytes) unless `PORTCULLIS_SECRET` is set.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Without `--demo`: the development mailer writes each e-mail as a file here.
+    #[arg(long, value_name = "DIR", default_value = "./mail")]
+    mail_dir: PathBuf,
 }
 
 pub(crate) fn run(database: &str, args: ServeArgs) -> anyhow::Result<Outcome> {
     if !args.demo {
-        bail!(
-            "nothing to serve yet: `portcullis serve` needs `--demo` (the seed 000 demo application)"
-        );
+        return run_portal(database, args);
     }
     let (master, source) = secret::resolve(args.config.as_deref(), args.demo)?;
     if source == secret::Source::Ephemeral {
@@ -107,6 +112,70 @@ pub(crate) fn run(database: &str, args: ServeArgs) -> anyhow::Result<Outcome> {
             .map(|(user, password, group)| format!("{user}/{password} (group {group})"))
             .collect();
         eprintln!("demo users: {}", users.join(", "));
+        eprintln!("listening on http://{addr}");
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the server failed")?;
+        store.close().await;
+        eprintln!("stopped");
+        Ok(Outcome::Yes)
+    })
+}
+
+/// Without `--demo`: the portal's `/auth/api/` (see `portcullis_portal`), configured by
+/// `--config` and `PORTCULLIS_*`, with the development folder mailer in `--mail-dir`.
+fn run_portal(database: &str, args: ServeArgs) -> anyhow::Result<Outcome> {
+    let mut config = portcullis_portal::PortalConfig::load(args.config.as_deref())
+        .context("cannot load the portal configuration")?;
+    config.database = database.to_owned();
+    config.mail_dir = args.mail_dir.clone();
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::INFO)
+        .try_init();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async move {
+        let store = open_store(database).await?;
+        let listener = tokio::net::TcpListener::bind(args.bind)
+            .await
+            .with_context(|| format!("cannot listen on `{}`", args.bind))?;
+        let addr = listener
+            .local_addr()
+            .context("cannot read the listening address")?;
+        if addr.ip().is_loopback() && config.public_url.starts_with("http://") {
+            config.insecure_cookies = true;
+            eprintln!(
+                "warning: cookies without `Secure` for plain HTTP on a loopback address \
+                 (development only)"
+            );
+        }
+        let mailer =
+            portcullis_portal::mail::FolderMailer::new(&config.mail_dir, &config.mail_from)
+                .with_context(|| {
+                    format!(
+                        "cannot use the mail directory `{}`",
+                        config.mail_dir.display()
+                    )
+                })?;
+        eprintln!(
+            "development mailer: each e-mail is written to `{}`",
+            config.mail_dir.display()
+        );
+        let state = portcullis_portal::PortalState::new(
+            store.clone(),
+            std::sync::Arc::new(mailer),
+            config,
+            portcullis_store::password::PasswordPolicy::new(),
+        )
+        .context("cannot start the portal")?;
+        let app = portcullis_portal::router(state);
         eprintln!("listening on http://{addr}");
         axum::serve(
             listener,

@@ -775,10 +775,19 @@ fn a_short_or_empty_secret_refuses_to_start() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("too short (10 bytes)"), "{stderr}");
-    // Without `--demo` there is nothing to serve yet.
-    let out = run(&["serve", "--database", &database]);
+    // Without `--demo` the portal is served; an unreadable configuration stops it.
+    let out = run(&[
+        "serve",
+        "--database",
+        &database,
+        "--config",
+        "/no/such/portal.toml",
+    ]);
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("`--demo`"), "{out:?}");
+    assert!(
+        out.stderr.contains("cannot read the configuration file"),
+        "{out:?}"
+    );
 }
 
 #[test]
