@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod acl;
+mod init;
 mod password;
 mod predicate;
 mod serve;
@@ -81,6 +82,8 @@ enum Command {
     },
     /// Run the HTTP server (`--demo`: the seed 000 "simpleauth" application).
     Serve(serve::ServeArgs),
+    /// Create the first administrator (prints a one-time password).
+    Init(init::InitArgs),
 }
 
 /// What a subcommand reports; `main` turns it into the process exit code.
@@ -117,6 +120,7 @@ fn main() -> ExitCode {
         Command::Import(args) => store_cmd::import::run(&cli.database, args),
         Command::Principals { user } => store_cmd::principals(&cli.database, user),
         Command::Serve(args) => serve::run(&cli.database, args),
+        Command::Init(args) => init::run(&cli.database, args),
     };
     match result {
         Ok(Outcome::Yes) => ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 //! Each module covers one subcommand group.
 
 mod acl;
+mod init;
 mod predicate;
 mod serve;
 mod store;
