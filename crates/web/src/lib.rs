@@ -17,6 +17,7 @@
 //! | [`denial`] | 401 / login redirect / 403 views, safe `came_from` redirects |
 //! | [`session`] | server-side sessions (SQL or Redis): fixation-safe login, idle/absolute expiry, revoke all of a user's sessions |
 //! | [`csrf`] | CSRF tokens (session or signed cookie) and Origin checks with Pyramid's semantics |
+//! | [`csrf_layer`] | [`CsrfLayer`]: automatic checks of unsafe requests, [`CsrfToken`] for forms |
 //!
 //! # Example
 //!
