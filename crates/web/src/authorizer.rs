@@ -365,17 +365,36 @@ impl Authorizer {
         permission: &str,
     ) -> Result<(), Denial> {
         let tree = &self.inner.tree;
-        let node = tree.locate(path);
+        self.check_node(
+            identity,
+            tree.locate(path),
+            path,
+            permission,
+            &tree.permission(permission),
+        )
+    }
+
+    /// The compiled check of a resolved node and permission; explains (allocating) only for
+    /// debug logging or a denial.
+    fn check_node(
+        &self,
+        identity: &RequestIdentity,
+        node: portcullis_authz::tree::NodeId,
+        path: &str,
+        name: &str,
+        permission: &portcullis_authz::tree::Permission,
+    ) -> Result<(), Denial> {
+        let tree = &self.inner.tree;
         let check = tree.check(
             node,
-            &tree.permission(permission),
+            permission,
             &tree.principal_set_iter(identity.principals_iter()),
         );
         if self.inner.debug || !check.allowed() {
-            let decision = tree.explain(&check, path, permission, &identity.principals());
+            let decision = tree.explain(&check, path, name, &identity.principals());
             self.log_decision(identity, &decision);
             if !check.allowed() {
-                return Err(self.acl_denial(identity, permission, path, decision));
+                return Err(self.acl_denial(identity, name, path, decision));
             }
         }
         Ok(())
@@ -446,18 +465,7 @@ impl Authorizer {
             return Ok(());
         };
         if let Some((name, permission)) = &req.permission {
-            let check = tree.check(
-                node,
-                permission,
-                &tree.principal_set_iter(identity.principals_iter()),
-            );
-            if self.inner.debug || !check.allowed() {
-                let decision = tree.explain(&check, path, name, &identity.principals());
-                self.log_decision(identity, &decision);
-                if !check.allowed() {
-                    return Err(self.acl_denial(identity, name, path, decision));
-                }
-            }
+            self.check_node(identity, node, path, name, permission)?;
         }
         if let Some(p) = &req.predicate {
             self.check_predicate(identity, p).await?;

@@ -22,7 +22,7 @@ use std::task::{Context, Poll};
 use axum::body::Body;
 use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
-use http::header::{CONTENT_LENGTH, COOKIE, SET_COOKIE};
+use http::header::{CONTENT_LENGTH, SET_COOKIE};
 use http::request::Parts;
 use http::{HeaderValue, Request, StatusCode};
 use tower::{Layer, Service};
@@ -215,15 +215,7 @@ where
                 .get::<RequestIdentity>()
                 .and_then(|i| i.userid().map(str::to_owned))
                 .unwrap_or_default();
-            let cookie_header: Option<String> = {
-                let all: Vec<&str> = parts
-                    .headers
-                    .get_all(COOKIE)
-                    .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .collect();
-                (!all.is_empty()).then(|| all.join("; "))
-            };
+            let cookie_header = crate::session::cookie_header(&parts);
             let mut session = match &cfg.storage {
                 Storage::Session(m) => match m.load(cookie_header.as_deref()).await {
                     Ok(s) => s,

@@ -308,19 +308,7 @@ impl ResourceTree {
 
     /// Compiles a request's effective principals for this tree.
     pub fn principal_set<S: AsRef<str>>(&self, principals: &[S]) -> PrincipalSet {
-        let mut bits = principal_set::Bits::with_capacity(self.index.principals.len());
-        let mut len = 0;
-        for p in principals {
-            if let Some(id) = self.index.principals.get(p.as_ref()) {
-                bits.insert(*id);
-                len += 1;
-            }
-        }
-        PrincipalSet {
-            tree_id: self.id,
-            bits,
-            len,
-        }
+        self.principal_set_iter(principals.iter().map(AsRef::as_ref))
     }
 
     /// [`ResourceTree::principal_set`] from any iterator of principals.

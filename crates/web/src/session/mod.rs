@@ -84,6 +84,7 @@ pub use error::SessionError;
 pub use id::{SESSION_ID_BYTES, SESSION_ID_LEN, SessionHash};
 pub use manager::SessionManager;
 pub use policy::SessionPolicy;
+pub(crate) use policy::cookie_header;
 pub use portcullis_store::{Clock, ManualClock, SystemClock};
 pub use record::{CSRF_TOKEN_KEY, Session, SessionRecord};
 #[cfg(feature = "redis")]
