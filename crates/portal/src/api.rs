@@ -1,10 +1,10 @@
 //! The `/auth/api/` handlers.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Query, Request, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use http::request::Parts;
@@ -65,46 +65,7 @@ struct Ctx {
 }
 
 fn client_addr(st: &PortalState, parts: &Parts) -> IpAddr {
-    let peer = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .or_else(|| {
-            parts
-                .extensions
-                .get::<portcullis_web::ClientAddr>()
-                .map(|c| c.0)
-        })
-        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
-    let proxies = &st.inner.config.trusted_proxies;
-    if !proxies.contains(&peer) {
-        return peer;
-    }
-    let Some(xff) = parts
-        .headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(",")
-        .into()
-    else {
-        return peer;
-    };
-    let xff: String = xff;
-    let mut client = peer;
-    for hop in xff.rsplit(',') {
-        match hop.trim().parse::<IpAddr>() {
-            Ok(ip) => {
-                client = ip;
-                if !proxies.contains(&ip) {
-                    break;
-                }
-            }
-            Err(_) => break,
-        }
-    }
-    client
+    crate::proxy::client_addr(&st.inner.config.trusted_proxies, parts)
 }
 
 impl Ctx {

@@ -82,6 +82,7 @@ pub mod throttle;
 mod api;
 mod envelope;
 mod error;
+mod proxy;
 mod state;
 
 pub use api::router;
