@@ -2,11 +2,9 @@
 
 use std::net::IpAddr;
 
-use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::response::Response;
-use axum::routing::{get, post};
 use http::request::Parts;
 use http::{HeaderMap, StatusCode, header};
 use portcullis_store::{
@@ -14,8 +12,9 @@ use portcullis_store::{
 };
 use portcullis_web::csrf::SessionCsrfStorage;
 use portcullis_web::session::Session;
-use serde::Deserialize;
+use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -23,6 +22,7 @@ use crate::envelope::{
     ApiError, Checks, Incoming, form_to, parse_json, read_body, success, with_cookie,
 };
 use crate::mailer::OutgoingMail;
+use crate::openapi::{Access, ApiRoutes, Op};
 use crate::state::PortalState;
 
 const MAX_NAME: usize = 255;
@@ -30,28 +30,116 @@ const MAX_PASSWORD: usize = 1024;
 const MAX_TOKEN: usize = 256;
 const PENDING_EMAIL: &str = "pending_email:";
 
-/// The router of the REST API under `/auth/api/` (see the crate docs for the endpoints).
-pub fn router(state: PortalState) -> Router {
-    Router::new()
-        .route("/auth/api/register", post(register))
-        .route("/auth/api/login", post(login))
-        .route("/auth/api/logout", post(logout))
+/// The REST API under `/auth/api/` (see the crate docs for the endpoints), documented as
+/// it is routed.
+pub(crate) fn routes() -> ApiRoutes<PortalState> {
+    ApiRoutes::new()
+        .route(
+            "/auth/api/register",
+            vec![
+                Op::post(register, "Register a new account")
+                    .describe("Answers the same whether or not the e-mail or username is taken (the owner of the address is told by mail instead); with `verify_email` on, the account stays pending until the e-mailed link is followed.")
+                    .body::<RegisterIn>()
+                    .also_form()
+                    .errors(&[403, 429]),
+            ],
+        )
+        .route(
+            "/auth/api/login",
+            vec![
+                Op::post(login, "Log in and start a session")
+                    .describe("`email` or `username` may hold either the username or the e-mail address. Sets the session cookie.")
+                    .body::<LoginIn>()
+                    .also_form()
+                    .answers::<UserAnswer>()
+                    .errors(&[401, 403, 429]),
+            ],
+        )
+        .route(
+            "/auth/api/logout",
+            vec![
+                Op::post(logout, "End the session")
+                    .describe("The body may be empty or `{}`.")
+                    .body::<Empty>()
+                    .also_form()
+                    .errors(&[403]),
+            ],
+        )
         .route(
             "/auth/api/request_reset_password",
-            post(request_reset_password),
+            vec![
+                Op::post(request_reset_password, "Mail a password-reset link")
+                    .describe("Answers the same whether or not the address has an account.")
+                    .body::<ResetRequestIn>()
+                    .also_form()
+                    .errors(&[403, 429]),
+            ],
         )
-        .route("/auth/api/reset_password", post(reset_password))
+        .route(
+            "/auth/api/reset_password",
+            vec![
+                Op::post(reset_password, "Set a new password with a reset token")
+                    .body::<ResetIn>()
+                    .also_form()
+                    .errors(&[403]),
+            ],
+        )
         .route(
             "/auth/api/verify_email",
-            get(verify_email_get).post(verify_email_post),
+            vec![
+                Op::get(verify_email_get, "Verify an e-mail address (link from the mail)")
+                    .query::<TokenIn>()
+                    .errors(&[400]),
+                Op::post(verify_email_post, "Verify an e-mail address")
+                    .body::<TokenIn>()
+                    .also_form()
+                    .errors(&[403]),
+            ],
         )
-        .route("/auth/api/profile", get(profile_get).post(profile_post))
-        .route("/auth/api/change_password", post(change_password))
-        .route("/auth/api/change_email", post(change_email))
-        .route("/auth/api/config", get(config))
-        // The body is read with the configured limit by `read_body`.
-        .layer(DefaultBodyLimit::disable())
-        .with_state(state)
+        .route(
+            "/auth/api/profile",
+            vec![
+                Op::get(profile_get, "The logged-in user's profile")
+                    .access(Access::User)
+                    .answers::<UserAnswer>(),
+                Op::post(profile_post, "Change the profile")
+                    .access(Access::User)
+                    .body::<ProfileIn>()
+                    .also_form()
+                    .answers::<UserAnswer>()
+                    .errors(&[403]),
+            ],
+        )
+        .route(
+            "/auth/api/change_password",
+            vec![
+                Op::post(change_password, "Change the password (needs the current one)")
+                    .describe("Ends every other session of the user.")
+                    .access(Access::User)
+                    .body::<ChangePasswordIn>()
+                    .also_form()
+                    .errors(&[403, 429]),
+            ],
+        )
+        .route(
+            "/auth/api/change_email",
+            vec![
+                Op::post(change_email, "Change the e-mail address (needs the password)")
+                    .describe("The new address is verified by mail before it replaces the old one, which is then notified.")
+                    .access(Access::User)
+                    .body::<ChangeEmailIn>()
+                    .also_form()
+                    .errors(&[403, 409, 429]),
+            ],
+        )
+        .route(
+            "/auth/api/config",
+            vec![
+                Op::get(config, "Enabled features, identity providers and the CSRF token")
+                    .describe("Starts a session when there is none, so that `csrf_token` can be used in form posts.")
+                    .answers::<ConfigAnswer>(),
+            ],
+        )
 }
 
 type ApiResult = Result<Response, ApiError>;
@@ -155,14 +243,47 @@ async fn json_post<T: DeserializeOwned>(
     }
 }
 
-fn user_json(u: &User) -> Value {
-    json!({
-        "id": u.id,
-        "username": u.username,
-        "email": u.email,
-        "first_name": u.first_name,
-        "last_name": u.last_name,
-    })
+/// A user as the API shows it.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct UserOut {
+    id: i64,
+    username: String,
+    email: Option<String>,
+    first_name: String,
+    last_name: String,
+}
+
+impl From<&User> for UserOut {
+    fn from(u: &User) -> UserOut {
+        UserOut {
+            id: u.id,
+            username: u.username.clone(),
+            email: u.email.clone(),
+            first_name: u.first_name.clone(),
+            last_name: u.last_name.clone(),
+        }
+    }
+}
+
+/// The answer of `login` and `profile`: the user.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct UserAnswer {
+    user: UserOut,
+}
+
+fn user_answer(u: &User) -> Value {
+    serde_json::to_value(UserAnswer { user: u.into() }).unwrap_or(Value::Null)
+}
+
+/// The answer of `config`.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct ConfigAnswer {
+    /// The features and whether they are enabled.
+    features: std::collections::BTreeMap<&'static str, bool>,
+    /// The configured identity providers (names).
+    identity_providers: Vec<String>,
+    /// The session's CSRF token, for urlencoded form posts (`csrf_token`).
+    csrf_token: String,
 }
 
 async fn send_mail(st: &PortalState, ctx: &Ctx, to: &str, subject: &str, text: String) {
@@ -282,7 +403,7 @@ fn throttled(wait: u64) -> ApiError {
 
 // ---------------------------------------------------------------------------------------
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RegisterIn {
     email: String,
@@ -373,7 +494,7 @@ async fn register(State(st): State<PortalState>, req: Request) -> ApiResult {
     Ok(success(message, json!({})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct LoginIn {
     #[serde(default)]
@@ -447,12 +568,12 @@ async fn login(State(st): State<PortalState>, req: Request) -> ApiResult {
     ctx.audit(AuditEvent::new("session_started").user(user.id))
         .await;
     Ok(with_cookie(
-        success("logged in", json!({"user": user_json(&user)})),
+        success("logged in", user_answer(&user)),
         &cookie,
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Empty {}
 
@@ -496,10 +617,10 @@ async fn profile_get(State(st): State<PortalState>, req: Request) -> ApiResult {
     let (parts, _) = req.into_parts();
     let ctx = Ctx::new(&st, &parts);
     let (user, _) = require_user(&st, &ctx).await?;
-    Ok(success("", json!({"user": user_json(&user)})))
+    Ok(success("", user_answer(&user)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ProfileIn {
     #[serde(default)]
@@ -531,13 +652,10 @@ async fn profile_post(State(st): State<PortalState>, req: Request) -> ApiResult 
         .map_err(store_err)?;
     ctx.audit(AuditEvent::new("profile_updated").user(user.id))
         .await;
-    Ok(success(
-        "profile updated",
-        json!({"user": user_json(&user)}),
-    ))
+    Ok(success("profile updated", user_answer(&user)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ChangePasswordIn {
     old_password: String,
@@ -592,7 +710,7 @@ async fn change_password(State(st): State<PortalState>, req: Request) -> ApiResu
     Ok(with_cookie(success("password changed", json!({})), &cookie))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ChangeEmailIn {
     password: String,
@@ -663,7 +781,7 @@ async fn change_email(State(st): State<PortalState>, req: Request) -> ApiResult 
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct TokenIn {
     token: String,
@@ -750,7 +868,7 @@ async fn verify_email(st: &PortalState, ctx: &Ctx, token: &str) -> ApiResult {
     Ok(success("e-mail address verified", json!({})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ResetRequestIn {
     email: String,
@@ -796,7 +914,7 @@ async fn request_reset_password(State(st): State<PortalState>, req: Request) -> 
     Ok(success(RESET_SENT, json!({})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ResetIn {
     token: String,
@@ -880,24 +998,23 @@ async fn config(State(st): State<PortalState>, req: Request) -> ApiResult {
         .save(&mut session)
         .await
         .map_err(|e| internal(&e))?;
-    let resp = success(
-        "",
-        json!({
-            "features": {
-                "register": c.registration,
-                "verify_email": c.verify_email,
-                "login": true,
-                "logout": true,
-                "request_reset_password": true,
-                "reset_password": true,
-                "profile": true,
-                "change_password": true,
-                "change_email": true,
-            },
-            "identity_providers": [],
-            "csrf_token": token,
-        }),
-    );
+    let features = [
+        ("register", c.registration),
+        ("verify_email", c.verify_email),
+        ("login", true),
+        ("logout", true),
+        ("request_reset_password", true),
+        ("reset_password", true),
+        ("profile", true),
+        ("change_password", true),
+        ("change_email", true),
+    ];
+    let answer = ConfigAnswer {
+        features: features.into_iter().collect(),
+        identity_providers: Vec::new(),
+        csrf_token: token,
+    };
+    let resp = success("", serde_json::to_value(answer).unwrap_or(Value::Null));
     Ok(match cookie {
         Some(c) => with_cookie(resp, &c),
         None => resp,

@@ -17,6 +17,7 @@
 //! | `change_password` | POST | yes | `old_password`, `new_password`, optional `new_password2` |
 //! | `change_email` | POST | yes | `password`, `new_email` |
 //! | `config` | GET | | - (enabled `features`, `identity_providers`) |
+//! | `openapi.json` | GET | | - (the OpenAPI 3.1 document of the API, generated from the routes: see [`openapi_document`]) |
 //!
 //! Answers use py4web's envelope: `{"status": "success", "message": ...}` or
 //! `{"status": "error", "message": ..., "code": N, "errors": {"field": "why"}}`, with
@@ -82,12 +83,14 @@ pub mod throttle;
 mod api;
 mod envelope;
 mod error;
+mod openapi;
 mod proxy;
+mod routes;
 mod state;
 
-pub use api::router;
 pub use config::PortalConfig;
 pub use error::PortalError;
 pub use mailer::{BoxFuture, MailError, Mailer, OutgoingMail, RecordingMailer};
+pub use routes::{OPENAPI_PATH, openapi_document, router};
 pub use state::{PortalState, open_store};
 pub use throttle::{Throttle, ThrottleConfig};
