@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 
 mod acl;
 mod init;
+mod openapi;
 mod password;
 mod predicate;
 mod serve;
@@ -84,6 +85,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Create the first administrator (prints a one-time password).
     Init(init::InitArgs),
+    /// Print the OpenAPI 3.1 document of the portal's REST and admin API.
+    Openapi(openapi::OpenapiArgs),
 }
 
 /// What a subcommand reports; `main` turns it into the process exit code.
@@ -121,6 +124,7 @@ fn main() -> ExitCode {
         Command::Principals { user } => store_cmd::principals(&cli.database, user),
         Command::Serve(args) => serve::run(&cli.database, args),
         Command::Init(args) => init::run(&cli.database, args),
+        Command::Openapi(args) => openapi::run(args),
     };
     match result {
         Ok(Outcome::Yes) => ExitCode::SUCCESS,

@@ -3,6 +3,7 @@
 
 mod acl;
 mod init;
+mod openapi;
 mod predicate;
 mod serve;
 mod store;

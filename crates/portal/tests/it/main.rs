@@ -4,4 +4,5 @@ mod bad_input;
 mod flows;
 mod harness;
 mod mail; // SMTP against a real aiosmtpd, the folder mailer, templates
+mod openapi;
 mod security;
