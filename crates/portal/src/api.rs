@@ -1,23 +1,21 @@
 //! The `/auth/api/` handlers.
 
-use std::net::IpAddr;
-
 use axum::body::Body;
 use axum::extract::{Query, Request, State};
 use axum::response::Response;
 use http::request::Parts;
-use http::{HeaderMap, StatusCode, header};
+use http::{StatusCode, header};
 use portcullis_store::{
-    ActionPurpose, AuditEvent, NewUser, Store, StoreError, User, UserStatus, UserUpdate,
+    ActionPurpose, AuditEvent, NewUser, StoreError, User, UserStatus, UserUpdate,
 };
 use portcullis_web::csrf::SessionCsrfStorage;
-use portcullis_web::session::Session;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::ctx::{Ctx, current, require_user, store_err};
 use crate::envelope::{
     ApiError, Checks, Incoming, form_to, parse_json, read_body, success, with_cookie,
 };
@@ -144,60 +142,6 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
 
 type ApiResult = Result<Response, ApiError>;
 
-/// One request's context: headers, client address, a store that audits as the portal
-/// with that address.
-struct Ctx {
-    headers: HeaderMap,
-    addr: IpAddr,
-    store: Store,
-}
-
-fn client_addr(st: &PortalState, parts: &Parts) -> IpAddr {
-    crate::proxy::client_addr(&st.inner.config.trusted_proxies, parts)
-}
-
-impl Ctx {
-    fn new(st: &PortalState, parts: &Parts) -> Ctx {
-        let addr = client_addr(st, parts);
-        Ctx {
-            headers: parts.headers.clone(),
-            addr,
-            store: st.inner.store.acting_as("portal", Some(&addr.to_string())),
-        }
-    }
-
-    fn cookie(&self) -> Option<&str> {
-        self.headers
-            .get(header::COOKIE)
-            .and_then(|v| v.to_str().ok())
-    }
-
-    async fn audit(&self, ev: AuditEvent) {
-        if let Err(e) = self.store.audit(ev).await {
-            tracing::warn!(error = %e, "cannot write an audit event");
-        }
-    }
-}
-
-fn store_err(e: StoreError) -> ApiError {
-    match e {
-        StoreError::InvalidInput { field, reason } => {
-            ApiError::bad("invalid input").field(field, reason)
-        }
-        StoreError::PasswordPolicy(v) => {
-            ApiError::bad("invalid input").field("password", v.to_string())
-        }
-        StoreError::Conflict { field } => ApiError::new(
-            StatusCode::CONFLICT,
-            format!("this {field} is already in use"),
-        ),
-        other => {
-            tracing::error!(error = %other, "store failure");
-            ApiError::internal()
-        }
-    }
-}
-
 /// The form field that carries the CSRF token (Pyramid's name).
 const CSRF_FIELD: &str = "csrf_token";
 
@@ -306,35 +250,6 @@ fn link(st: &PortalState, path: &str, token: &str) -> String {
 
 fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
-}
-
-/// The logged-in user of the request and their session.
-async fn current(st: &PortalState, ctx: &Ctx) -> Result<Option<(User, Session)>, ApiError> {
-    let found = st
-        .inner
-        .sessions
-        .identify(ctx.cookie())
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "session failure");
-            ApiError::internal()
-        })?;
-    let Some((uid, session)) = found else {
-        return Ok(None);
-    };
-    let Ok(id) = uid.parse::<i64>() else {
-        return Ok(None);
-    };
-    let user = ctx.store.get_user(id).await.map_err(store_err)?;
-    Ok(user
-        .filter(|u| u.status == UserStatus::Active)
-        .map(|u| (u, session)))
-}
-
-async fn require_user(st: &PortalState, ctx: &Ctx) -> Result<(User, Session), ApiError> {
-    current(st, ctx)
-        .await?
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "not logged in"))
 }
 
 fn check_new_password(

@@ -81,6 +81,7 @@ pub mod mailer;
 pub mod throttle;
 
 mod api;
+mod ctx;
 mod envelope;
 mod error;
 mod openapi;
