@@ -58,7 +58,7 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
             vec![
                 Op::post(logout, "End the session")
                     .describe("The body may be empty or `{}`.")
-                    .body::<Empty>()
+                    .optional_body::<Empty>()
                     .also_form()
                     .errors(&[403]),
             ],

@@ -67,6 +67,7 @@ pub(crate) struct OpDoc {
     tag: &'static str,
     access: Access,
     body: Option<SchemaFn>,
+    body_required: bool,
     form: bool,
     query: Option<SchemaFn>,
     answer: Option<SchemaFn>,
@@ -99,6 +100,7 @@ impl<S: Clone + Send + Sync + 'static> Op<S> {
                 tag: "auth",
                 access: Access::Public,
                 body: None,
+                body_required: true,
                 form: false,
                 query: None,
                 answer: None,
@@ -135,6 +137,13 @@ impl<S: Clone + Send + Sync + 'static> Op<S> {
     /// The JSON request body is a `T`.
     pub(crate) fn body<T: JsonSchema>(mut self) -> Op<S> {
         self.doc.body = Some(schema_of::<T>);
+        self
+    }
+
+    /// Like [`Op::body`], but the body may be left out.
+    pub(crate) fn optional_body<T: JsonSchema>(mut self) -> Op<S> {
+        self.doc.body = Some(schema_of::<T>);
+        self.doc.body_required = false;
         self
     }
 
@@ -389,7 +398,7 @@ pub(crate) fn document(ops: &[OpDoc], session_cookie: &str) -> Value {
                     }]},
                 });
             }
-            o["requestBody"] = json!({"required": true, "content": content});
+            o["requestBody"] = json!({"required": op.body_required, "content": content});
         }
         if op.access != Access::Public {
             o["security"] = json!([{"session": []}]);
