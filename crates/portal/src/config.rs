@@ -21,6 +21,7 @@
 //! | `verify_ttl_secs` | - | `86400` | verification-link lifetime |
 //! | `insecure_cookies` | `PORTCULLIS_INSECURE_COOKIES` | `false` | drop `Secure` (plain-HTTP development only) |
 //! | `[throttle]` | - | see [`ThrottleConfig`] | login throttling |
+//! | `policy` | `PORTCULLIS_POLICY` | none (the built-in policy) | the policy file of forward auth (`/auth/verify`, see [`crate::forward_auth`]) |
 //!
 //! The master secret follows the rules of `portcullis serve`: the environment first, then
 //! the file; shorter than 32 bytes is refused. It is never printed (`Debug` redacts it).
@@ -70,6 +71,8 @@ pub struct PortalConfig {
     pub insecure_cookies: bool,
     /// Login throttling.
     pub throttle: ThrottleConfig,
+    /// The policy file of forward auth (`None`: [`crate::forward_auth::DEFAULT_POLICY`]).
+    pub policy: Option<PathBuf>,
 }
 
 impl Default for PortalConfig {
@@ -90,6 +93,7 @@ impl Default for PortalConfig {
             verify_ttl_secs: 24 * 3600,
             insecure_cookies: false,
             throttle: ThrottleConfig::default(),
+            policy: None,
         }
     }
 }
@@ -112,6 +116,7 @@ impl fmt::Debug for PortalConfig {
             .field("verify_ttl_secs", &self.verify_ttl_secs)
             .field("insecure_cookies", &self.insecure_cookies)
             .field("throttle", &self.throttle)
+            .field("policy", &self.policy)
             .finish()
     }
 }
@@ -172,6 +177,7 @@ impl PortalConfig {
                 }
                 "PORTCULLIS_PUBLIC_URL" => self.public_url = v.clone(),
                 "PORTCULLIS_MAIL_DIR" => self.mail_dir = PathBuf::from(v),
+                "PORTCULLIS_POLICY" => self.policy = Some(PathBuf::from(v)),
                 "PORTCULLIS_MAIL_FROM" => self.mail_from = v.clone(),
                 "PORTCULLIS_SECRET" => self.secret = Some(v.clone()),
                 "PORTCULLIS_TRUSTED_PROXIES" => {

@@ -74,8 +74,11 @@
 //! * The client address is the peer's (`ConnectInfo<SocketAddr>` or
 //!   [`portcullis_web::ClientAddr`]); `X-Forwarded-For` is read only when the peer is one
 //!   of `trusted_proxies`.
+//! * **Forward auth** for reverse proxies (nginx `auth_request`, Traefik, Caddy) at
+//!   `/auth/verify`: see [`forward_auth`] (a separate router, merged beside this one).
 
 pub mod config;
+pub mod forward_auth;
 pub mod mail;
 pub mod mailer;
 pub mod throttle;

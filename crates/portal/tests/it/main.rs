@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod flows;
+mod forward_auth; // /auth/verify for reverse proxies
 mod harness;
 mod mail; // SMTP against a real aiosmtpd, the folder mailer, templates
 mod openapi;
