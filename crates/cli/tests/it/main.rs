@@ -2,6 +2,7 @@
 //! Each module covers one subcommand group.
 
 mod acl;
+mod browser;
 mod init;
 mod openapi;
 mod predicate;
