@@ -12,6 +12,18 @@
 //! | `login` / `logout` handlers | [`login_submit`] / [`logout_submit`]; logout is a POST |
 //! | (nothing) | CSRF: `portcullis_web`'s `CsrfLayer` checks every POST (hidden `csrf_token` field, `Origin`) |
 //!
+//!
+//! Seed 001 ("Pyramid, Persona & Group-Level Auth") adds an admin side:
+//!
+//! | seed 001 (Pyramid) | here |
+//! |---|---|
+//! | `Administrator` table, `initializedb` adds `me@example.com` | group `admin`; [`seed`] creates the user `admin` (password `admin123`) in it |
+//! | `groupfinder` → `['g:admin']` for administrators | [`Seed001Groupfinder`]: the store's principals, plus `g:admin` for members of group `admin` |
+//! | `Root.__acl__ = [(Allow, 'g:admin', ALL_PERMISSIONS)]` | [`admin_acl`] at `/admin`: members of `g:admin` hold every permission there |
+//! | `@view_config(route_name='admin.home', permission='admin')` | `permission_at("/admin", "admin")`: `GET /admin` and `GET /admin/users` |
+//! | `@forbidden_view_config()` → `admin_signin.mako` with status 403 | under `/admin`, browsers that are anonymous or not administrators get a 403 page "you need to sign in as an administrator" with a sign-in link ([`admin_denied`]) |
+//! | the default Pyramid page: the public side | `GET /public`, public (`NO_PERMISSION_REQUIRED`) |
+//!
 //! The seed's ACL names bare groups (`basic`, `secured`) because its groupfinder returns
 //! bare group names; the store's groupfinder prefixes them (`group:basic`), so that a group
 //! can never be mistaken for a user id or a system principal, and the ACL says
@@ -26,32 +38,52 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use http::request::Parts;
 use http::{HeaderName, HeaderValue, StatusCode};
-use portcullis_authz::{Acl, EVERYONE};
+use portcullis_authz::identity::Identity;
+use portcullis_authz::tree::canonical_path;
+use portcullis_authz::{ALL_PERMISSIONS, Acl, EVERYONE};
 use portcullis_store::{NewUser, Store, StoreError, UserStatus};
 use portcullis_web::csrf::{CookieCsrfStorage, CsrfConfig};
 use portcullis_web::denial::{self, Denial, safe_redirect};
+use portcullis_web::policy::{BoxFuture, PolicyError};
 use portcullis_web::secret::MasterSecret;
 use portcullis_web::session::SameSite;
 use portcullis_web::ticket::{AuthTktCookie, TicketSecret};
-use portcullis_web::{Authorizer, ClientAddr, CsrfLayer, CsrfToken, RequestIdentity, TicketPolicy};
+use portcullis_web::{
+    Authorizer, ClientAddr, CsrfLayer, CsrfToken, Groupfinder, RequestIdentity, TicketPolicy,
+};
 use serde::Deserialize;
 
 use super::pages;
 
-/// The demo users: name, password, group (the seed's `load_database`).
-pub(crate) const USERS: [(&str, &str, &str); 2] = [
+/// The demo users: name, password, group (seed 000's `load_database`, and seed 001's
+/// administrator).
+pub(crate) const USERS: [(&str, &str, &str); 3] = [
     ("genericuser", "basic123", "basic"),
     ("superuser", "secret123", "secured"),
+    ("admin", "admin123", ADMIN_GROUP),
 ];
 
 /// The demo groups and their descriptions.
-const GROUPS: [(&str, &str); 2] = [
+const GROUPS: [(&str, &str); 3] = [
     ("basic", "simpleauth demo: may enter"),
     (
         "secured",
         "simpleauth demo: may enter and read the top secret",
     ),
+    (
+        ADMIN_GROUP,
+        "seed 001 demo: administrators (principal g:admin)",
+    ),
 ];
+
+/// The store group whose members are seed 001's administrators.
+pub(crate) const ADMIN_GROUP: &str = "admin";
+
+/// Seed 001's principal for administrators.
+pub(crate) const ADMIN_PRINCIPAL: &str = "g:admin";
+
+/// Where seed 001's admin side lives.
+pub(crate) const ADMIN_PATH: &str = "/admin";
 
 /// What `/secret` reveals.
 const THE_SECRET: &str = "42";
@@ -68,6 +100,60 @@ pub(crate) fn root_acl() -> Acl {
         .allow(EVERYONE, "everybody")
         .allow("group:basic", "entry")
         .allow("group:secured", ["entry", "topsecret"])
+}
+
+/// Seed 001's ACL at `/admin`: administrators hold every permission.
+pub(crate) fn admin_acl() -> Acl {
+    Acl::new().allow(ADMIN_PRINCIPAL, ALL_PERMISSIONS)
+}
+
+/// Seed 001's groupfinder: the store's principals, plus `g:admin` for members of the
+/// store group `admin` (the seed's `Administrator` table). Blocked and deleted users stay
+/// anonymous (the store answers `None`).
+#[derive(Debug, Clone)]
+pub(crate) struct Seed001Groupfinder {
+    store: Store,
+}
+
+impl Seed001Groupfinder {
+    pub(crate) fn new(store: Store) -> Seed001Groupfinder {
+        Seed001Groupfinder { store }
+    }
+}
+
+impl Groupfinder for Seed001Groupfinder {
+    fn principals<'a>(
+        &'a self,
+        userid: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Arc<[String]>>, PolicyError>> {
+        Box::pin(async move {
+            let Some(found) = self.store.principals(userid).await? else {
+                return Ok(None);
+            };
+            let admin = format!("group:{ADMIN_GROUP}");
+            if !found.contains(&admin) {
+                return Ok(Some(found));
+            }
+            let mut with: Vec<String> = found.to_vec();
+            with.push(ADMIN_PRINCIPAL.to_owned());
+            Ok(Some(Arc::from(with)))
+        })
+    }
+
+    fn identity<'a>(
+        &'a self,
+        userid: &'a str,
+        principals: &'a [String],
+    ) -> BoxFuture<'a, Result<Option<Identity>, PolicyError>> {
+        self.store.identity(userid, principals)
+    }
+}
+
+/// True when `path` is seed 001's admin side (after resolving dot segments, as the
+/// authorizer does).
+fn is_admin_path(path: &str) -> bool {
+    let path = canonical_path(path);
+    path == ADMIN_PATH || path.starts_with("/admin/")
 }
 
 /// What [`seed`] did, for the start-up report.
@@ -149,15 +235,22 @@ pub(crate) fn app(
     master: &MasterSecret,
     secure_cookies: bool,
 ) -> anyhow::Result<Router> {
-    let authz = Authorizer::builder(ticket_policy(master, secure_cookies)?, store.clone())
-        .acl("/", root_acl())
-        .permission_at("/", "entry")
-        .permission_at("/secret", "topsecret")
-        .public("/login")
-        .public("/logout")
-        .login_url("/login")
-        .forbidden_view(forbidden_view)
-        .build()?;
+    let authz = Authorizer::builder(
+        ticket_policy(master, secure_cookies)?,
+        Seed001Groupfinder::new(store.clone()),
+    )
+    .acl("/", root_acl())
+    .permission_at("/", "entry")
+    .permission_at("/secret", "topsecret")
+    .public("/login")
+    .public("/logout")
+    .acl(ADMIN_PATH, admin_acl())
+    .permission_at(ADMIN_PATH, "admin")
+    .public("/public")
+    .login_url("/login")
+    .forbidden_view(forbidden_view)
+    .unauthenticated_view(unauthenticated_view)
+    .build()?;
     let state = Arc::new(Demo {
         store,
         authz: authz.clone(),
@@ -167,6 +260,9 @@ pub(crate) fn app(
         .route("/secret", get(secret))
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", get(logout_page).post(logout_submit))
+        .route("/public", get(public_page))
+        .route(ADMIN_PATH, get(admin_home))
+        .route("/admin/users", get(admin_users))
         .fallback(|| async { pages::not_found() })
         .with_state(state)
         .layer(csrf_layer(master, secure_cookies))
@@ -189,8 +285,34 @@ fn csrf_layer(master: &MasterSecret, secure: bool) -> CsrfLayer {
     CsrfLayer::new(CsrfConfig::default(), storage, secure)
 }
 
-/// The 403 view: an HTML page that says which permission is missing (JSON for API clients).
+/// Seed 001's forbidden view: under `/admin`, a browser that is anonymous or not an
+/// administrator gets the sign-in page with status 403.
+fn admin_denied(parts: &Parts, denial: &Denial) -> Option<Response> {
+    if !(denial::wants_html(parts) && is_admin_path(parts.uri.path())) {
+        return None;
+    }
+    let signed_in = denial.kind == portcullis_web::DenialKind::Forbidden;
+    let body = pages::admin_signin(
+        signed_in,
+        &denial.message,
+        &canonical_path(parts.uri.path()),
+    );
+    Some((StatusCode::FORBIDDEN, Html(body)).into_response())
+}
+
+/// The 401 view: the default (303 to `/login` for browsers, 401 JSON for API clients),
+/// except seed 001's admin sign-in page under `/admin`.
+fn unauthenticated_view(parts: &Parts, denial: &Denial) -> Response {
+    admin_denied(parts, denial)
+        .unwrap_or_else(|| denial::default_unauthenticated("/login", parts, denial))
+}
+
+/// The 403 view: an HTML page that says which permission is missing (JSON for API clients);
+/// seed 001's admin sign-in page under `/admin`.
 fn forbidden_view(parts: &Parts, denial: &Denial) -> Response {
+    if let Some(resp) = admin_denied(parts, denial) {
+        return resp;
+    }
     if !denial::wants_html(parts) {
         return denial::default_forbidden(parts, denial);
     }
@@ -271,6 +393,47 @@ async fn home(
 /// `GET /secret` (permission `topsecret`).
 async fn secret(CsrfToken(token): CsrfToken) -> Html<String> {
     Html(pages::secret(THE_SECRET, &token))
+}
+
+/// `GET /public`: seed 001's public side, for everyone.
+async fn public_page(State(state): AppState, identity: RequestIdentity) -> Answer {
+    let name = username(&state.store, &identity).await?;
+    Ok(Html(pages::public(name.as_deref())).into_response())
+}
+
+/// `GET /admin` (permission `admin`: members of `g:admin`): seed 001's admin home.
+async fn admin_home(
+    State(state): AppState,
+    identity: RequestIdentity,
+    CsrfToken(token): CsrfToken,
+) -> Answer {
+    let name = username(&state.store, &identity)
+        .await?
+        .unwrap_or_else(|| identity.userid().unwrap_or("?").to_owned());
+    Ok(Html(pages::admin_home(&name, &token)).into_response())
+}
+
+/// `GET /admin/users` (permission `admin`): the users and their groups.
+async fn admin_users(State(state): AppState, CsrfToken(token): CsrfToken) -> Answer {
+    let users = state
+        .store
+        .list_users(&portcullis_store::UserQuery::default())
+        .await
+        .map_err(|e| Failure::Store("cannot list the users", e))?;
+    let mut rows = Vec::with_capacity(users.len());
+    for u in users {
+        let groups = state
+            .store
+            .groups_of(u.id)
+            .await
+            .map_err(|e| Failure::Store("cannot read the groups", e))?;
+        rows.push(pages::UserRow {
+            username: u.username,
+            status: u.status.as_str().to_owned(),
+            groups: groups.into_iter().map(|g| g.name).collect(),
+        });
+    }
+    Ok(Html(pages::admin_users(&rows, &token)).into_response())
 }
 
 /// `GET /login?came_from=...`.

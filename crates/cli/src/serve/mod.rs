@@ -2,14 +2,19 @@
 //!
 //! ```text
 //! portcullis serve --demo [--bind ADDR] [--config FILE] [--database URL]
-//! portcullis serve [--bind ADDR] [--config FILE] [--database URL] [--mail-dir DIR]
+//! portcullis serve [--bind ADDR] [--config FILE] [--database URL] [--mail-dir DIR] [--policy FILE]
 //! ```
 //!
 //! Without `--demo` it serves the portal (`portcullis_portal`: py4web's `/auth/api/`),
 //! configured by `--config FILE` and `PORTCULLIS_*` (see docs/portal.md), with the
-//! development mailer writing each e-mail as a file into `--mail-dir` (default `./mail`).
-//! With `--demo` it serves the seed 000 demo ("simpleauth", see [`demo`]). Start-up of the
-//! demo, in order:
+//! development mailer writing each e-mail as a file into `--mail-dir` (default `./mail`),
+//! and forward auth for reverse proxies at `/auth/verify`
+//! (`portcullis_portal::forward_auth`, docs/forward-auth.md) deciding with the policy file
+//! of `--policy` (else `policy` in the configuration, else the built-in policy: every
+//! request needs a logged-in user). A bad policy file stops the start with its
+//! `file:line:column` (exit 2).
+//! With `--demo` it serves the seed 000 demo ("simpleauth") and seed 001's admin side (see
+//! [`demo`]). Start-up of the demo, in order:
 //!
 //! 1. the master secret ([`secret`]): `PORTCULLIS_SECRET`, else `secret` in the
 //!    `--config` file; empty or short ones are refused (exit 2); `--demo` without any
@@ -41,8 +46,10 @@ mod secret;
 /// The arguments of `portcullis serve`.
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
-    /// Serve the seed 000 demo ("simpleauth"): users `genericuser`/`basic123` (group basic)
-    /// and `superuser`/`secret123` (group secured), pages `/`, `/secret`, `/login`, `/logout`.
+    /// Serve the demo: seed 000 ("simpleauth": users `genericuser`/`basic123` (group basic)
+    /// and `superuser`/`secret123` (group secured), pages `/`, `/secret`, `/login`,
+    /// `/logout`) and seed 001's admin side (`admin`/`admin123` (group admin): `/admin`,
+    /// `/admin/users`; `/public` for everyone).
     #[arg(long)]
     demo: bool,
     /// The address to listen on (port 0: any free port; the address is printed).
@@ -55,6 +62,11 @@ pub(crate) struct ServeArgs {
     /// Without `--demo`: the development mailer writes each e-mail as a file here.
     #[arg(long, value_name = "DIR", default_value = "./mail")]
     mail_dir: PathBuf,
+    /// Without `--demo`: the policy file (TOML resource tree with `acl`, `permission`,
+    /// `require`) that `/auth/verify` decides with; overrides `policy` in `--config`.
+    /// Default: every forwarded request needs a logged-in user.
+    #[arg(long, value_name = "FILE", conflicts_with = "demo")]
+    policy: Option<PathBuf>,
 }
 
 pub(crate) fn run(database: &str, args: ServeArgs) -> anyhow::Result<Outcome> {
@@ -133,6 +145,11 @@ fn run_portal(database: &str, args: ServeArgs) -> anyhow::Result<Outcome> {
         .context("cannot load the portal configuration")?;
     config.database = database.to_owned();
     config.mail_dir = args.mail_dir.clone();
+    if let Some(policy) = &args.policy {
+        config.policy = Some(policy.clone());
+    }
+    // Checked before anything is opened: a bad file stops the start (exit 2).
+    let policy = load_policy(config.policy.as_deref())?;
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_max_level(tracing::Level::INFO)
@@ -175,7 +192,18 @@ fn run_portal(database: &str, args: ServeArgs) -> anyhow::Result<Outcome> {
             portcullis_store::password::PasswordPolicy::new(),
         )
         .context("cannot start the portal")?;
-        let app = portcullis_portal::router(state);
+        let mut verify = portcullis_portal::forward_auth::ForwardAuth::builder(state.clone());
+        if let Some((text, name)) = policy {
+            verify = verify.policy_named(text, name);
+        }
+        let verify = verify.build().context("cannot load the policy")?;
+        if state.config().trusted_proxies.is_empty() {
+            eprintln!(
+                "warning: `trusted_proxies` is empty: /auth/verify answers 400 to every peer \
+                 until the reverse proxy's address is configured"
+            );
+        }
+        let app = portcullis_portal::router(state).merge(verify.router());
         eprintln!("listening on http://{addr}");
         axum::serve(
             listener,
@@ -188,6 +216,25 @@ fn run_portal(database: &str, args: ServeArgs) -> anyhow::Result<Outcome> {
         eprintln!("stopped");
         Ok(Outcome::Yes)
     })
+}
+
+/// Reads and checks the forward-auth policy file, if one is configured: `(text, name)`;
+/// `None` for the built-in policy. The start-up report says which applies.
+fn load_policy(path: Option<&std::path::Path>) -> anyhow::Result<Option<(String, String)>> {
+    let Some(path) = path else {
+        eprintln!(
+            "forward auth: built-in policy (every request needs a logged-in user); \
+             `--policy FILE` to change it"
+        );
+        return Ok(None);
+    };
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the policy file `{name}`"))?;
+    portcullis_portal::forward_auth::validate_policy(&text, Some(&name))
+        .context("invalid policy")?;
+    eprintln!("forward auth: policy `{name}`");
+    Ok(Some((text, name)))
 }
 
 /// Opens the store for serving: like the CLI's, but without the principals cache, so

@@ -100,7 +100,8 @@ pub(crate) fn login(page: &LoginPage<'_>, csrf_token: &str) -> String {
          <p><button type=\"submit\" name=\"login_submitted\" value=\"1\">Log in</button></p>\n\
          </form>\n\
          <p>Demo users: <code>genericuser</code> / <code>basic123</code> (group basic), \
-         <code>superuser</code> / <code>secret123</code> (group secured).</p>\n",
+         <code>superuser</code> / <code>secret123</code> (group secured), \
+         <code>admin</code> / <code>admin123</code> (group admin: the <a href=\"/admin\">admin side</a>).</p>\n",
         csrf = csrf_field(csrf_token),
         came_from = html_escape(page.came_from),
         login = html_escape(page.login),
@@ -140,6 +141,93 @@ pub(crate) fn forbidden(message: &str, permission: Option<&str>, path: &str) -> 
             "<h1>403 Forbidden</h1>\n{missing}\
              <p><a href=\"/\">Home</a> · <a href=\"/login?came_from={came_from}\">Log in as \
              another user</a> · <a href=\"/logout\">Log out</a></p>\n",
+            came_from = html_escape(&form_urlencode(path)),
+        ),
+    )
+}
+
+/// `/public`: seed 001's public side.
+pub(crate) fn public(username: Option<&str>) -> String {
+    let who = match username {
+        Some(u) => format!(
+            "<p>You are signed in as <strong>{}</strong>.</p>\n",
+            html_escape(u)
+        ),
+        None => "<p>You are not signed in, and you need not be.</p>\n".to_owned(),
+    };
+    layout(
+        "Public",
+        &format!(
+            "<h1>The public side</h1>\n<p>Anyone may read this page.</p>\n{who}\
+             <p><a href=\"/admin\">The admin side</a> (administrators only) · \
+             <a href=\"/\">The simpleauth demo</a></p>\n"
+        ),
+    )
+}
+
+/// `/admin`: seed 001's admin home.
+pub(crate) fn admin_home(username: &str, csrf_token: &str) -> String {
+    layout(
+        "Admin",
+        &format!(
+            "<h1>Portcullis Group Auth Demo Admin</h1>\n\
+             <p>Welcome to the admin side, <strong id=\"admin-user\">{user}</strong></p>\n\
+             <p><a href=\"/admin/users\">Users</a> · <a href=\"/public\">Public side</a></p>\n{logout}",
+            user = html_escape(username),
+            logout = logout_form(csrf_token),
+        ),
+    )
+}
+
+/// One row of `/admin/users`.
+#[derive(Debug)]
+pub(crate) struct UserRow {
+    pub(crate) username: String,
+    pub(crate) status: String,
+    pub(crate) groups: Vec<String>,
+}
+
+/// `/admin/users`: every user with status and groups.
+pub(crate) fn admin_users(rows: &[UserRow], csrf_token: &str) -> String {
+    let mut table = String::from(
+        "<table>\n<thead><tr><th scope=\"col\">User</th><th scope=\"col\">Status</th>\
+         <th scope=\"col\">Groups</th></tr></thead>\n<tbody>\n",
+    );
+    for r in rows {
+        table.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            html_escape(&r.username),
+            html_escape(&r.status),
+            html_escape(&r.groups.join(", ")),
+        ));
+    }
+    table.push_str("</tbody>\n</table>\n");
+    layout(
+        "Users",
+        &format!(
+            "<h1>Users</h1>\n{table}<p><a href=\"/admin\">Admin home</a></p>\n{}",
+            logout_form(csrf_token)
+        ),
+    )
+}
+
+/// Seed 001's sign-in page, answered with 403 under `/admin` to anonymous visitors and to
+/// users who are not administrators.
+pub(crate) fn admin_signin(signed_in: bool, message: &str, path: &str) -> String {
+    let who = if signed_in {
+        "<p>You are signed in, but not as an administrator.</p>\n"
+    } else {
+        ""
+    };
+    layout(
+        "Administrators only",
+        &format!(
+            "<h1>Portcullis Group Auth Demo Admin</h1>\n\
+             <p id=\"admin-signin\">You need to sign in as an administrator to see this page.</p>\n\
+             {who}<p><small>{message}</small></p>\n\
+             <p><a href=\"/login?came_from={came_from}\">Sign in</a> · \
+             <a href=\"/public\">Public side</a></p>\n",
+            message = html_escape(message),
             came_from = html_escape(&form_urlencode(path)),
         ),
     )
@@ -209,5 +297,22 @@ mod tests {
         assert!(p.contains("<p>Only for editors</p>"), "{p}");
         assert!(f.contains("came_from=/secret"), "{f}");
         assert!(home("<i>", "t").contains("&lt;i&gt;"));
+        let s = admin_signin(false, "Log in: <x>", "/admin/\"x");
+        assert!(s.contains("sign in as an administrator"), "{s}");
+        assert!(s.contains("&lt;x&gt;") && !s.contains("<x>"), "{s}");
+        assert!(s.contains("came_from=/admin/%22x"), "{s}");
+        let u = admin_users(
+            &[UserRow {
+                username: "<b>".to_owned(),
+                status: "active".to_owned(),
+                groups: vec!["admin".to_owned()],
+            }],
+            "t",
+        );
+        assert!(
+            u.contains("&lt;b&gt;") && u.contains("<td>admin</td>"),
+            "{u}"
+        );
+        assert!(public(Some("<i>")).contains("&lt;i&gt;"));
     }
 }

@@ -813,3 +813,155 @@ fn restarting_keeps_the_demo_users_and_a_configured_secret_keeps_logins() {
         "the ticket survives a restart: {secret:?}"
     );
 }
+
+/// Seed 001's admin side: `g:admin` holds every permission under `/admin`; everyone else
+/// gets the 403 sign-in page there; `/public` is for everyone.
+#[test]
+fn the_admin_side_is_for_administrators_only() {
+    let server = Server::start(Some(SECRET));
+    assert!(
+        server.stderr().contains("admin/admin123 (group admin)"),
+        "{}",
+        server.stderr()
+    );
+    let mut anon = server.client();
+    // The public side: anyone.
+    let public = anon.get("/public");
+    assert_eq!(public.status, 200, "{public:?}");
+    assert!(public.body.contains("not signed in"), "{public:?}");
+    // Anonymous at /admin: the seed's sign-in page, with status 403 (not a redirect).
+    for path in ["/admin", "/admin/users", "/public/../admin"] {
+        let page = anon.get(path);
+        assert_eq!(page.status, 403, "{path}: {page:?}");
+        assert!(
+            page.body
+                .contains("You need to sign in as an administrator"),
+            "{page:?}"
+        );
+        assert!(page.body.contains("/login?came_from=/admin"), "{page:?}");
+    }
+    // API clients get the usual JSON 401.
+    assert_eq!(anon.get_api("/admin").status, 401);
+
+    // A logged-in user who is not an administrator: the same page, saying so.
+    let mut basic = server.client();
+    assert_eq!(basic.login("genericuser", "basic123", "/").status, 303);
+    let page = basic.get("/admin");
+    assert_eq!(page.status, 403, "{page:?}");
+    assert!(
+        page.body.contains("signed in, but not as an administrator"),
+        "{page:?}"
+    );
+    assert_eq!(basic.get_api("/admin/users").status, 403);
+    let public = basic.get("/public");
+    assert!(public.body.contains("genericuser"), "{public:?}");
+
+    // The administrator: back to /admin after signing in, and every admin page.
+    let mut admin = server.client();
+    let login = admin.login("admin", "admin123", "/admin");
+    assert_eq!(login.status, 303, "{login:?}");
+    assert_eq!(login.location.as_deref(), Some("/admin"));
+    let home = admin.get("/admin");
+    assert_eq!(home.status, 200, "{home:?}");
+    assert!(
+        home.body
+            .contains("Welcome to the admin side, <strong id=\"admin-user\">admin</strong>"),
+        "{home:?}"
+    );
+    let users = admin.get("/admin/users");
+    assert_eq!(users.status, 200, "{users:?}");
+    for name in ["genericuser", "superuser", "admin"] {
+        assert!(
+            users.body.contains(&format!("<td>{name}</td>")),
+            "{users:?}"
+        );
+    }
+    // ALL_PERMISSIONS holds under /admin only: the simpleauth pages are not theirs.
+    assert_eq!(admin.get("/secret").status, 403);
+
+    // Blocked, the administrator's ticket authenticates nobody: the sign-in page again.
+    assert_eq!(server.cli(&["user", "block", "admin"]).code, 0);
+    let page = admin.get("/admin");
+    assert_eq!(page.status, 403, "{page:?}");
+    assert!(!page.body.contains("signed in, but"), "{page:?}");
+}
+
+#[test]
+fn a_bad_policy_file_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("p.sqlite").display());
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[[resource]]\npath = \"/\"\nacl = [[\"Allow\", \"system.Everyone\"]]\n",
+    )
+    .unwrap();
+    let policy = policy.to_str().unwrap();
+    let out = run(&["serve", "--database", &database, "--policy", policy]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .starts_with(&format!("error: invalid policy: {policy}:3:")),
+        "{out:?}"
+    );
+    assert!(!out.stderr.contains("listening"), "{out:?}");
+    // An unknown key, and a predicate that does not parse: both with their line.
+    let bad = dir.path().join("bad.toml");
+    for (text, line) in [
+        ("[[resource]]\npath = \"/\"\npermision = \"view\"\n", 3),
+        (
+            "\n[[resource]]\npath = \"/a\"\nrequire = 'in_group(\"x\" and'\n",
+            4,
+        ),
+    ] {
+        std::fs::write(&bad, text).unwrap();
+        let bad = bad.to_str().unwrap();
+        let out = run(&["serve", "--database", &database, "--policy", bad]);
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(
+            out.stderr.contains(&format!("{bad}:{line}:")),
+            "{text}: {out:?}"
+        );
+    }
+    // A missing file; and `policy` in the configuration, which the flag overrides.
+    let out = run(&[
+        "serve",
+        "--database",
+        &database,
+        "--policy",
+        "/no/such.toml",
+    ]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("cannot read the policy file `/no/such.toml`"),
+        "{out:?}"
+    );
+    let config = dir.path().join("portcullis.toml");
+    std::fs::write(&config, format!("policy = \"{policy}\"\n")).unwrap();
+    let config = config.to_str().unwrap();
+    let out = run(&["serve", "--database", &database, "--config", config]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains(&format!("{policy}:3:")), "{out:?}");
+    let out = run(&[
+        "serve",
+        "--database",
+        &database,
+        "--config",
+        config,
+        "--policy",
+        "/no/such.toml",
+    ]);
+    assert!(out.stderr.contains("`/no/such.toml`"), "{out:?}");
+    // The policy is for forward auth: the demo refuses it.
+    let out = run(&[
+        "serve",
+        "--demo",
+        "--database",
+        &database,
+        "--policy",
+        policy,
+    ]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("--policy"), "{out:?}");
+}
