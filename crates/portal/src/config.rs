@@ -21,6 +21,9 @@
 //! | `verify_ttl_secs` | - | `86400` | verification-link lifetime |
 //! | `insecure_cookies` | `PORTCULLIS_INSECURE_COOKIES` | `false` | drop `Secure` (plain-HTTP development only) |
 //! | `[throttle]` | - | see [`ThrottleConfig`] | login throttling |
+//! | `site_name` | `PORTCULLIS_SITE_NAME` | `Portcullis` | name shown in pages and mails |
+//! | `templates_dir` | `PORTCULLIS_TEMPLATES_DIR` | none | overrides: `DIR/mail/NAME.txt\|html` (mails), `DIR/pages/NAME.html` (pages, `portal.css`); a file there wins over the built-in one |
+//! | `[mail_limit]` | - | see [`MailLimitConfig`] | mails a requester can trigger per recipient and per client address |
 //! | `policy` | `PORTCULLIS_POLICY` | none (the built-in policy) | the policy file of forward auth (`/auth/verify`, see [`crate::forward_auth`]) |
 //!
 //! The master secret follows the rules of `portcullis serve`: the environment first, then
@@ -35,6 +38,7 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use crate::error::PortalError;
+use crate::mail::MailLimitConfig;
 use crate::throttle::ThrottleConfig;
 
 /// The portal's configuration (see the module docs for keys and defaults).
@@ -71,6 +75,13 @@ pub struct PortalConfig {
     pub insecure_cookies: bool,
     /// Login throttling.
     pub throttle: ThrottleConfig,
+    /// The name shown in pages and mails.
+    pub site_name: String,
+    /// Template overrides: `mail/` and `pages/` below it (a file there wins over the
+    /// built-in one of the same name).
+    pub templates_dir: Option<PathBuf>,
+    /// Limits of mail a requester can trigger (registration, reset, e-mail change).
+    pub mail_limit: MailLimitConfig,
     /// The policy file of forward auth (`None`: [`crate::forward_auth::DEFAULT_POLICY`]).
     pub policy: Option<PathBuf>,
 }
@@ -93,6 +104,9 @@ impl Default for PortalConfig {
             verify_ttl_secs: 24 * 3600,
             insecure_cookies: false,
             throttle: ThrottleConfig::default(),
+            site_name: "Portcullis".to_owned(),
+            templates_dir: None,
+            mail_limit: MailLimitConfig::default(),
             policy: None,
         }
     }
@@ -116,6 +130,9 @@ impl fmt::Debug for PortalConfig {
             .field("verify_ttl_secs", &self.verify_ttl_secs)
             .field("insecure_cookies", &self.insecure_cookies)
             .field("throttle", &self.throttle)
+            .field("site_name", &self.site_name)
+            .field("templates_dir", &self.templates_dir)
+            .field("mail_limit", &self.mail_limit)
             .field("policy", &self.policy)
             .finish()
     }
@@ -179,6 +196,8 @@ impl PortalConfig {
                 "PORTCULLIS_MAIL_DIR" => self.mail_dir = PathBuf::from(v),
                 "PORTCULLIS_POLICY" => self.policy = Some(PathBuf::from(v)),
                 "PORTCULLIS_MAIL_FROM" => self.mail_from = v.clone(),
+                "PORTCULLIS_SITE_NAME" => self.site_name = v.clone(),
+                "PORTCULLIS_TEMPLATES_DIR" => self.templates_dir = Some(PathBuf::from(v)),
                 "PORTCULLIS_SECRET" => self.secret = Some(v.clone()),
                 "PORTCULLIS_TRUSTED_PROXIES" => {
                     self.trusted_proxies = list(v)
@@ -253,6 +272,51 @@ impl PortalConfig {
                 .any(|o| o.trim_end_matches('/').eq_ignore_ascii_case(origin))
     }
 
+    /// `came_from` as a safe place to send the browser after login, or `None`.
+    ///
+    /// Safe are a relative path that passes [`portcullis_web::denial::safe_redirect`]
+    /// (starts with one `/`, no `//`, no backslash, no control character, also after
+    /// percent-decoding), and an absolute `http(s)://` URL whose origin is `public_url`'s
+    /// or one of `trusted_origins` (forward auth behind a reverse proxy sends those),
+    /// without user info and with a path that is itself safe. Anything else (other hosts,
+    /// `//host`, `javascript:`, `https://trusted@evil`, ...) is `None`.
+    pub fn safe_came_from(&self, came_from: &str) -> Option<String> {
+        if came_from.len() > 2048 {
+            return None;
+        }
+        if came_from.starts_with('/') {
+            return portcullis_web::denial::safe_redirect(came_from).map(str::to_owned);
+        }
+        let lower = came_from.to_ascii_lowercase();
+        let scheme_len = if lower.starts_with("https://") {
+            8
+        } else if lower.starts_with("http://") {
+            7
+        } else {
+            return None;
+        };
+        if came_from
+            .bytes()
+            .any(|b| b.is_ascii_control() || b == b'\\' || b == b' ')
+        {
+            return None;
+        }
+        let rest = came_from.get(scheme_len..)?;
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(end);
+        if authority.is_empty() || authority.contains(['@', '%']) {
+            return None;
+        }
+        let origin = came_from.get(..scheme_len + end)?;
+        if !self.origin_trusted(origin) {
+            return None;
+        }
+        if tail.starts_with('/') && portcullis_web::denial::safe_redirect(tail).is_none() {
+            return None;
+        }
+        Some(came_from.to_owned())
+    }
+
     /// The master secret, when configured.
     pub fn master_secret(
         &self,
@@ -302,6 +366,48 @@ mod tests {
         assert!(PortalConfig::from_toml("nope = 1").is_err());
         let bad = BTreeMap::from([("PORTCULLIS_REGISTRATION".to_owned(), "maybe".to_owned())]);
         assert!(c.apply_env(&bad).is_err());
+    }
+
+    #[test]
+    fn safe_came_from_keeps_local_and_trusted_targets_only() {
+        let mut c = PortalConfig::from_toml("public_url = \"https://portal.test/app\"").unwrap();
+        c.trusted_origins = vec!["https://app.test:8443".to_owned()];
+        for ok in [
+            "/",
+            "/auth/profile",
+            "/docs?a=1&b=%2F#x",
+            "https://portal.test",
+            "https://portal.test/app/x?y=1",
+            "HTTPS://PORTAL.TEST/",
+            "https://app.test:8443/admin/users?page=2",
+        ] {
+            assert_eq!(c.safe_came_from(ok).as_deref(), Some(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "//evil.test",
+            "/\\evil.test",
+            "/%2F%2Fevil.test",
+            "/%252F%252Fevil.test",
+            "\\\\evil.test",
+            "evil.test",
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "https://evil.test/",
+            "https://portal.test.evil.test/",
+            "https://portal.test@evil.test/",
+            "https://evil.test#https://portal.test",
+            "https://app.test/",
+            "http://portal.test/",
+            "https://portal.test//evil.test",
+            "https://portal.test/\r\nSet-Cookie:x",
+            "https:///evil.test",
+            "https://portal.test%2F@evil.test",
+        ] {
+            assert_eq!(c.safe_came_from(bad), None, "{bad:?}");
+        }
+        let long = format!("/{}", "a".repeat(3000));
+        assert_eq!(c.safe_came_from(&long), None);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::state::PortalState;
 
 /// One request's context: headers, client address, a store that audits as the portal
 /// with that address.
+#[derive(Clone)]
 pub(crate) struct Ctx {
     pub(crate) headers: HeaderMap,
     pub(crate) addr: IpAddr,

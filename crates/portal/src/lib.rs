@@ -83,11 +83,14 @@ pub mod mail;
 pub mod mailer;
 pub mod throttle;
 
+mod admin;
 mod api;
 mod ctx;
 mod envelope;
 mod error;
+mod flows;
 mod openapi;
+mod pages;
 mod proxy;
 mod routes;
 mod state;

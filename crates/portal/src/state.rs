@@ -9,7 +9,9 @@ use portcullis_web::session::{SessionConfig, SessionManager, SqlSessionStore};
 
 use crate::config::PortalConfig;
 use crate::error::PortalError;
+use crate::mail::{MailLimit, MailTemplates};
 use crate::mailer::Mailer;
+use crate::pages::PageTemplates;
 use crate::throttle::Throttle;
 
 /// The portal's shared state: store, sessions, mailer, configuration, throttle. Cheap to
@@ -26,6 +28,9 @@ pub(crate) struct Inner {
     pub(crate) config: PortalConfig,
     pub(crate) throttle: Throttle,
     pub(crate) policy: PasswordPolicy,
+    pub(crate) mail_templates: MailTemplates,
+    pub(crate) mail_limit: MailLimit,
+    pub(crate) pages: PageTemplates,
 }
 
 impl std::fmt::Debug for PortalState {
@@ -58,8 +63,16 @@ impl PortalState {
         let sessions = SessionManager::new(SqlSessionStore::new(store.clone()), session_config)
             .map_err(|e| PortalError::Web(e.into()))?
             .with_clock(store.clock().clone());
+        let mail_templates = match &config.templates_dir {
+            Some(dir) => MailTemplates::with_dir(config.site_name.clone(), dir.join("mail")),
+            None => MailTemplates::builtin(config.site_name.clone()),
+        };
+        let pages = PageTemplates::new(config.templates_dir.as_ref().map(|d| d.join("pages")));
         Ok(PortalState {
             inner: Arc::new(Inner {
+                mail_templates,
+                mail_limit: MailLimit::new(config.mail_limit.clone()),
+                pages,
                 throttle: Throttle::new(config.throttle.clone()),
                 store,
                 sessions,

@@ -55,6 +55,7 @@
 //! | `reset_password` | the account's address | `site_name`, `email`, `link`, `expires_minutes` |
 //! | `email_changed_notice` | the *old* address | `site_name`, `email` (old), `new_email` |
 //! | `magic_link` | the account's address | `site_name`, `email`, `link`, `expires_minutes` |
+//! | `confirm_new_email`, `account_exists`, `username_taken`, `email_in_use`, `password_changed` | see [`templates`] | |
 //!
 //! Each has `NAME.txt` and `NAME.html`; the `.txt` starts with a `Subject: ...` line and
 //! a blank line. The built-in versions are compiled in; a template directory given to
@@ -83,6 +84,7 @@
 //! ```
 
 mod folder;
+mod limit;
 mod smtp;
 pub mod templates;
 
@@ -90,6 +92,7 @@ pub mod templates;
 mod tests;
 
 pub use folder::FolderMailer;
+pub use limit::{MailLimit, MailLimitConfig, MailRefusal};
 pub use smtp::{SendError, SmtpConfig, SmtpFailure, SmtpMailer, SmtpSecurity};
 pub use templates::{MailTemplates, TemplateError, TemplateMail};
 

@@ -11,6 +11,11 @@
 //! | `reset_password` | `ResetPassword` | the account's address | `link`, `expires_minutes`, `expires_in` |
 //! | `email_changed_notice` | `EmailChangedNotice` | the *old* address | `new_email` |
 //! | `magic_link` | `MagicLink` | the account's address | `link`, `expires_minutes`, `expires_in` |
+//! | `confirm_new_email` | `ConfirmNewEmail` | the *new* address of an e-mail change | `link`, `expires_minutes`, `expires_in` |
+//! | `account_exists` | `AccountExists` | an address registered again | `link` (the reset request page) |
+//! | `username_taken` | `UsernameTaken` | a registering address whose username was taken | `link` (the registration page) |
+//! | `email_in_use` | `EmailInUse` | an address another account asked to move to, already in use | - |
+//! | `password_changed` | `PasswordChanged` | the account's address | `by_reset` (true after a reset link) |
 //!
 //! Common variables: `site_name` (given to [`MailTemplates::builtin`]) and `email` (the
 //! recipient). `expires_in` is `expires_minutes` in words (`"30 minutes"`, `"1 hour"`,
@@ -76,6 +81,46 @@ const BUILTIN: &[(&str, &str)] = &[
         "magic_link.html",
         include_str!("../../templates/mail/magic_link.html"),
     ),
+    (
+        "confirm_new_email.txt",
+        include_str!("../../templates/mail/confirm_new_email.txt"),
+    ),
+    (
+        "confirm_new_email.html",
+        include_str!("../../templates/mail/confirm_new_email.html"),
+    ),
+    (
+        "account_exists.txt",
+        include_str!("../../templates/mail/account_exists.txt"),
+    ),
+    (
+        "account_exists.html",
+        include_str!("../../templates/mail/account_exists.html"),
+    ),
+    (
+        "username_taken.txt",
+        include_str!("../../templates/mail/username_taken.txt"),
+    ),
+    (
+        "username_taken.html",
+        include_str!("../../templates/mail/username_taken.html"),
+    ),
+    (
+        "email_in_use.txt",
+        include_str!("../../templates/mail/email_in_use.txt"),
+    ),
+    (
+        "email_in_use.html",
+        include_str!("../../templates/mail/email_in_use.html"),
+    ),
+    (
+        "password_changed.txt",
+        include_str!("../../templates/mail/password_changed.txt"),
+    ),
+    (
+        "password_changed.html",
+        include_str!("../../templates/mail/password_changed.html"),
+    ),
 ];
 
 /// One of the portal's e-mails, with its variables.
@@ -107,6 +152,34 @@ pub enum TemplateMail<'a> {
         /// How long the link works.
         expires_minutes: u64,
     },
+    /// "Confirm your new address", sent to the address an account wants to move to:
+    /// `confirm_new_email`.
+    ConfirmNewEmail {
+        /// The confirmation URL (with its token).
+        link: &'a str,
+        /// How long the link works.
+        expires_minutes: u64,
+    },
+    /// "This address already has an account" (a registration with a taken address):
+    /// `account_exists`.
+    AccountExists {
+        /// The page to ask for a password reset.
+        link: &'a str,
+    },
+    /// "The username you chose is taken" (a registration with a taken username):
+    /// `username_taken`.
+    UsernameTaken {
+        /// The registration page.
+        link: &'a str,
+    },
+    /// "Another account uses this address" (an e-mail change to a taken address):
+    /// `email_in_use`.
+    EmailInUse,
+    /// "Your password was changed" (or reset): `password_changed`.
+    PasswordChanged {
+        /// Whether a reset link was used (else the password was changed while logged in).
+        by_reset: bool,
+    },
 }
 
 impl TemplateMail<'_> {
@@ -117,6 +190,11 @@ impl TemplateMail<'_> {
             TemplateMail::ResetPassword { .. } => "reset_password",
             TemplateMail::EmailChangedNotice { .. } => "email_changed_notice",
             TemplateMail::MagicLink { .. } => "magic_link",
+            TemplateMail::ConfirmNewEmail { .. } => "confirm_new_email",
+            TemplateMail::AccountExists { .. } => "account_exists",
+            TemplateMail::UsernameTaken { .. } => "username_taken",
+            TemplateMail::EmailInUse => "email_in_use",
+            TemplateMail::PasswordChanged { .. } => "password_changed",
         }
     }
 
@@ -133,8 +211,16 @@ impl TemplateMail<'_> {
             | TemplateMail::MagicLink {
                 link,
                 expires_minutes,
+            }
+            | TemplateMail::ConfirmNewEmail {
+                link,
+                expires_minutes,
             } => Some((link, expires_minutes)),
-            TemplateMail::EmailChangedNotice { .. } => None,
+            TemplateMail::EmailChangedNotice { .. }
+            | TemplateMail::AccountExists { .. }
+            | TemplateMail::UsernameTaken { .. }
+            | TemplateMail::EmailInUse
+            | TemplateMail::PasswordChanged { .. } => None,
         }
     }
 }
@@ -257,17 +343,29 @@ impl MailTemplates {
             site_name => self.site_name.as_str(),
             email => to,
         };
+        let checked = |link: &str| {
+            if link.starts_with("https://") || link.starts_with("http://") {
+                Ok(())
+            } else {
+                Err(TemplateError::InvalidLink {
+                    link: link.to_owned(),
+                })
+            }
+        };
         match mail {
             TemplateMail::EmailChangedNotice { new_email } => {
                 ctx = context! { new_email => *new_email, ..ctx };
             }
+            TemplateMail::AccountExists { link } | TemplateMail::UsernameTaken { link } => {
+                checked(link)?;
+                ctx = context! { link => *link, ..ctx };
+            }
+            TemplateMail::PasswordChanged { by_reset } => {
+                ctx = context! { by_reset => *by_reset, ..ctx };
+            }
             _ => {
                 if let Some((link, expires_minutes)) = mail.link() {
-                    if !(link.starts_with("https://") || link.starts_with("http://")) {
-                        return Err(TemplateError::InvalidLink {
-                            link: link.to_owned(),
-                        });
-                    }
+                    checked(link)?;
                     ctx = context! {
                         link => link,
                         expires_minutes => expires_minutes,
@@ -313,7 +411,7 @@ impl MailTemplates {
 }
 
 /// Escapes `&`, `<`, `>`, `"` and `'` (enough for text and quoted attributes).
-fn escape_html(s: &str) -> String {
+pub(crate) fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 16);
     for c in s.chars() {
         match c {

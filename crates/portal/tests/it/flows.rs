@@ -30,7 +30,14 @@ async fn register_verify_login_profile_logout() {
     let mail = h.mailer.sent().pop().unwrap();
     assert!(
         mail.text
-            .contains("https://portal.test/auth/api/verify_email?token=")
+            .contains("https://portal.test/auth/verify_email?token=")
+    );
+    // Rendered from the templates: a plain-text and an HTML part.
+    assert!(mail.subject.contains("Portcullis"), "{}", mail.subject);
+    assert!(
+        mail.html
+            .as_deref()
+            .is_some_and(|h| h.contains("href=\"https://portal.test/auth/verify_email?token="))
     );
     let token = h.token_for("ann@example.org");
     assert!(token.len() >= 22, "at least 128 bits: {token}");

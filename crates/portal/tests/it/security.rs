@@ -67,7 +67,7 @@ async fn answers_do_not_reveal_accounts() {
         h.mailer
             .sent()
             .iter()
-            .any(|m| m.to == "known@example.org" && m.subject == "Your registration")
+            .any(|m| m.to == "known@example.org" && m.subject.starts_with("Your registration"))
     );
 }
 

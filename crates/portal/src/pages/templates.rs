@@ -1,0 +1,174 @@
+//! [`PageTemplates`]: the minijinja environment of the HTML pages, built-in templates
+//! embedded in the binary, each overridable by a file of the same name in a directory.
+
+use std::path::PathBuf;
+
+use minijinja::{AutoEscape, Environment, ErrorKind, escape_formatter};
+
+use crate::mail::templates::escape_html;
+
+/// The built-in page templates: `(file name, source)`.
+const BUILTIN: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/pages/base.html")),
+    (
+        "macros.html",
+        include_str!("../../templates/pages/macros.html"),
+    ),
+    (
+        "login.html",
+        include_str!("../../templates/pages/login.html"),
+    ),
+    (
+        "register.html",
+        include_str!("../../templates/pages/register.html"),
+    ),
+    (
+        "verify_email.html",
+        include_str!("../../templates/pages/verify_email.html"),
+    ),
+    (
+        "request_reset_password.html",
+        include_str!("../../templates/pages/request_reset_password.html"),
+    ),
+    (
+        "reset_password.html",
+        include_str!("../../templates/pages/reset_password.html"),
+    ),
+    (
+        "profile.html",
+        include_str!("../../templates/pages/profile.html"),
+    ),
+    (
+        "change_password.html",
+        include_str!("../../templates/pages/change_password.html"),
+    ),
+    (
+        "change_email.html",
+        include_str!("../../templates/pages/change_email.html"),
+    ),
+    (
+        "logout.html",
+        include_str!("../../templates/pages/logout.html"),
+    ),
+    (
+        "message.html",
+        include_str!("../../templates/pages/message.html"),
+    ),
+];
+
+/// The built-in style sheet, served at `/auth/static/portal.css`.
+const CSS: &str = include_str!("../../templates/pages/portal.css");
+
+fn plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && !name.contains(['/', '\\'])
+        && !name.contains("..")
+}
+
+/// Reads `dir/name` when `dir` is set and the file exists.
+fn read_override(dir: Option<&PathBuf>, name: &str) -> Result<Option<String>, std::io::Error> {
+    let Some(dir) = dir else {
+        return Ok(None);
+    };
+    match std::fs::read_to_string(dir.join(name)) {
+        Ok(s) => Ok(Some(s)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The page templates (see the `pages` module docs).
+pub(crate) struct PageTemplates {
+    env: Environment<'static>,
+    dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for PageTemplates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PageTemplates")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PageTemplates {
+    /// The built-in templates, each overridden by `dir/NAME` when that file exists.
+    pub(crate) fn new(dir: Option<PathBuf>) -> PageTemplates {
+        let mut env = Environment::new();
+        // `.html` is auto-escaped; strings are escaped without minijinja's `/` → `&#x2f;`
+        // so that links stay readable.
+        env.set_formatter(|out, state, value| match value.as_str() {
+            Some(s) if matches!(state.auto_escape(), AutoEscape::Html) && !value.is_safe() => out
+                .write_str(&escape_html(s))
+                .map_err(|e| minijinja::Error::new(ErrorKind::WriteFailure, e.to_string())),
+            _ => escape_formatter(out, state, value),
+        });
+        let load_dir = dir.clone();
+        env.set_loader(move |name| {
+            if !plain_name(name) {
+                return Ok(None);
+            }
+            match read_override(load_dir.as_ref(), name) {
+                Ok(Some(source)) => return Ok(Some(source)),
+                Ok(None) => {}
+                Err(e) => {
+                    return Err(minijinja::Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!("cannot read the page template `{name}`"),
+                    )
+                    .with_source(e));
+                }
+            }
+            Ok(BUILTIN
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, s)| (*s).to_owned()))
+        });
+        PageTemplates { env, dir }
+    }
+
+    /// Renders `name` with `ctx`.
+    pub(crate) fn render(&self, name: &str, ctx: &serde_json::Value) -> Result<String, String> {
+        self.env
+            .get_template(name)
+            .and_then(|t| t.render(to_template_value(ctx)))
+            .map_err(|e| {
+                let mut reason = e.to_string();
+                let mut source = std::error::Error::source(&e);
+                while let Some(s) = source {
+                    reason.push_str(&format!(": {s}"));
+                    source = s.source();
+                }
+                reason
+            })
+    }
+
+    /// The style sheet: `portal.css` of the override directory, else the built-in one.
+    pub(crate) fn css(&self) -> String {
+        match read_override(self.dir.as_ref(), "portal.css") {
+            Ok(Some(css)) => css,
+            _ => CSS.to_owned(),
+        }
+    }
+}
+
+/// A JSON value as a template value.
+fn to_template_value(v: &serde_json::Value) -> minijinja::Value {
+    use serde_json::Value as J;
+    match v {
+        J::Null => minijinja::Value::from(()),
+        J::Bool(b) => minijinja::Value::from(*b),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => minijinja::Value::from(i),
+            None => minijinja::Value::from(n.as_f64().unwrap_or_default()),
+        },
+        J::String(s) => minijinja::Value::from(s.as_str()),
+        J::Array(a) => minijinja::Value::from(a.iter().map(to_template_value).collect::<Vec<_>>()),
+        J::Object(o) => minijinja::Value::from(
+            o.iter()
+                .map(|(k, v)| (k.clone(), to_template_value(v)))
+                .collect::<std::collections::BTreeMap<String, minijinja::Value>>(),
+        ),
+    }
+}
