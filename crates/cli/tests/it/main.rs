@@ -6,6 +6,7 @@ mod browser;
 mod init;
 mod openapi;
 mod predicate;
+mod schemathesis;
 mod serve;
 mod store;
 mod util;
