@@ -6,4 +6,5 @@ mod forward_auth; // /auth/verify for reverse proxies
 mod harness;
 mod mail; // SMTP against a real aiosmtpd, the folder mailer, templates
 mod openapi;
+mod pages; // the HTML pages (forms, CSRF, headers, full flow through mailed links)
 mod security;
