@@ -4,6 +4,7 @@
 mod acl;
 mod browser;
 mod init;
+mod nginx; // forward auth behind a real nginx (PORTCULLIS_TEST_NGINX)
 mod openapi;
 mod predicate;
 mod schemathesis;

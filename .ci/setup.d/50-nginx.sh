@@ -1,0 +1,33 @@
+# shellcheck shell=bash
+# Sourced by .ci/run. Installs Debian's nginx when missing, idempotently, for the
+# forward-auth integration test (crates/cli/tests/it/nginx.rs: nginx `auth_request` in
+# front of a backend, asking `portcullis serve --policy` at /auth/verify), checks that it
+# has `http_auth_request_module`, and exports PORTCULLIS_TEST_NGINX (the binary).
+# The package's own service is never started (policy-rc.d refuses service starts while
+# installing); the test runs its own nginx with its own prefix, config, pid file and
+# ephemeral loopback ports, in the foreground. When PORTCULLIS_TEST_NGINX is unset the test
+# prints `skipped: ...` and passes.
+portcullis_nginx_setup() {
+  if ! [ -x /usr/sbin/nginx ]; then
+    echo "installing nginx"
+    local made_policy=""
+    if ! [ -e /usr/sbin/policy-rc.d ]; then
+      # Keep the package from starting the system nginx on port 80.
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+      made_policy=1
+    fi
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; then
+      apt-get update -qq || { [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d; return 1; }
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null \
+        || { [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d; return 1; }
+    fi
+    [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d
+  fi
+  if ! /usr/sbin/nginx -V 2>&1 | grep -q -- '--with-http_auth_request_module'; then
+    echo "nginx lacks http_auth_request_module: the forward-auth nginx test will skip"
+    return 1
+  fi
+  /usr/sbin/nginx -v 2>&1
+  export PORTCULLIS_TEST_NGINX=/usr/sbin/nginx
+}
+portcullis_nginx_setup
