@@ -68,7 +68,15 @@
 //!   the session's CSRF token in `csrf_token` (`config` answers it and starts a session
 //!   when needed). A present `Origin` must be `public_url`'s or one of `trusted_origins`.
 //!   Other content types get 415.
-//! * **Throttling** of password guesses in process: see [`throttle`].
+//! * **HTML pages** (`/auth/login`, `/auth/register`, `/auth/verify_email`, ...;
+//!   docs/portal.md "HTML pages") are server-rendered forms over the same flows as the
+//!   JSON API: one module holds the flows, the API handlers and the pages only adapt
+//!   input and answers. Templates (pages and mails) are built in and overridable from
+//!   `templates_dir`. Verification links open a page whose button POSTs the token, so a
+//!   mail scanner prefetching the link cannot spend it.
+//! * **Throttling** of password guesses in process: see [`throttle`]; mail a requester
+//!   can trigger is limited per recipient and per client address
+//!   ([`mail::MailLimit`]) without changing any answer.
 //! * **Mail** goes through the [`Mailer`] trait; failures are logged and audited but never
 //!   change an answer (that would reveal whether an account exists).
 //! * The client address is the peer's (`ConnectInfo<SocketAddr>` or
