@@ -7,13 +7,19 @@
 //! - import of N users with existing hashes (batched transactions), and of the tags;
 //! - principal lookup (the groupfinder): cold (database) and cached;
 //! - user lookup by username;
-//! - tag find: a narrow tag, a broad (ancestor) tag, all-of pairs and an any-of pair,
-//!   each as the full result, its first page of 100 ids, and a page from the middle.
+//! - tag find over random tags of the seeded distribution (see [`FindKind`]): one leaf
+//!   tag, a hierarchical prefix, any-of and all-of of 2 or 3 tags, each as its first
+//!   page of 100 ids, a page of 100 after a random id (`after_id`), and (every fifth)
+//!   the full result (throughput); plus the first page on freshly opened stores (cold).
 //!
 //! Options: `--url URL` (default: a fresh SQLite file in a temporary directory),
 //! `--users N` (1000000), `--groups N` (10000), `--tags N` (5000000),
-//! `--samples N` (2000), `--batch N` (5000). It is a benchmark, not a test: it is kept
-//! out of `cargo test` and prints figures instead of asserting them.
+//! `--samples N` (2000), `--batch N` (5000), `--finds N` timed finds per kind (500),
+//! `--warmup N` untimed finds per kind first (100), `--cold-rounds N` fresh stores for
+//! the cold figure (25), `--show-slowest N` (list the N slowest first pages of each
+//! kind with their tags), `--reuse` (measure a database an earlier run seeded, with the
+//! same `--users` etc.). It is a benchmark, not a test: it is kept out of `cargo test`
+//! and prints figures instead of asserting them.
 
 use std::time::{Duration, Instant};
 
@@ -29,6 +35,16 @@ struct Args {
     tags: u64,
     samples: usize,
     batch: usize,
+    /// Skip seeding: measure a database seeded by an earlier run (`--reuse`).
+    reuse: bool,
+    /// Timed finds per kind.
+    finds: usize,
+    /// Untimed finds per kind before timing.
+    warmup: usize,
+    /// Fresh stores for the cold first-page figure.
+    cold_rounds: usize,
+    /// How many of the slowest first pages of each kind to list.
+    show_slowest: usize,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -39,9 +55,18 @@ fn parse_args() -> Result<Args, String> {
         tags: 5_000_000,
         samples: 2_000,
         batch: 5_000,
+        reuse: false,
+        finds: 500,
+        warmup: 100,
+        cold_rounds: 25,
+        show_slowest: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--reuse" {
+            a.reuse = true;
+            continue;
+        }
         let value = it.next().ok_or_else(|| format!("`{flag}` needs a value"))?;
         let num = || {
             value
@@ -55,6 +80,10 @@ fn parse_args() -> Result<Args, String> {
             "--tags" => a.tags = num()?,
             "--samples" => a.samples = num()?.max(1) as usize,
             "--batch" => a.batch = num()?.max(1) as usize,
+            "--finds" => a.finds = num()?.max(1) as usize,
+            "--warmup" => a.warmup = num()? as usize,
+            "--cold-rounds" => a.cold_rounds = num()? as usize,
+            "--show-slowest" => a.show_slowest = num()? as usize,
             other => return Err(format!("unknown option `{other}`")),
         }
     }
@@ -140,58 +169,61 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // An argon2id PHC string (not verified here: import stores hashes verbatim).
     let hash = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Ak1jiPUFP6sUMlvMw+W/3fcGYvUNY4hdO5vVcHf3mPs";
 
-    // 1. Users with groups, through the import path.
-    let t = Instant::now();
-    let mut batch = Vec::with_capacity(args.batch);
-    let mut inserted = 0;
-    for i in 0..args.users {
-        let g1 = rng.below(args.groups);
-        let g2 = rng.below(args.groups);
-        batch.push(ImportUser {
-            username: format!("user{i:07}"),
-            email: Some(format!("user{i}@example.org")),
-            password_hash: Some(hash.to_owned()),
-            first_name: format!("First{}", i % 1000),
-            last_name: format!("Last{}", i % 997),
-            groups: vec![format!("group{g1:05}"), format!("group{g2:05}")],
-            ..ImportUser::default()
-        });
-        if batch.len() == args.batch || i + 1 == args.users {
-            inserted += store.import_batch(&batch).await?.inserted;
-            batch.clear();
+    if !args.reuse {
+        // 1. Users with groups, through the import path.
+        let t = Instant::now();
+        let mut batch = Vec::with_capacity(args.batch);
+        let mut inserted = 0;
+        for i in 0..args.users {
+            let g1 = rng.below(args.groups);
+            let g2 = rng.below(args.groups);
+            batch.push(ImportUser {
+                username: format!("user{i:07}"),
+                email: Some(format!("user{i}@example.org")),
+                password_hash: Some(hash.to_owned()),
+                first_name: format!("First{}", i % 1000),
+                last_name: format!("Last{}", i % 997),
+                groups: vec![format!("group{g1:05}"), format!("group{g2:05}")],
+                ..ImportUser::default()
+            });
+            if batch.len() == args.batch || i + 1 == args.users {
+                inserted += store.import_batch(&batch).await?.inserted;
+                batch.clear();
+            }
         }
-    }
-    let took = t.elapsed();
-    println!(
-        "import users                       {inserted} in {took:.1?} ({:.0} users/s)",
-        inserted as f64 / took.as_secs_f64()
-    );
+        let took = t.elapsed();
+        println!(
+            "import users                       {inserted} in {took:.1?} ({:.0} users/s)",
+            inserted as f64 / took.as_secs_f64()
+        );
 
-    // 2. Tags (kind `users`), `tags / users` per user.
-    let t = Instant::now();
-    let per_user = (args.tags / args.users).clamp(1, 5);
-    let mut pairs = Vec::with_capacity(20_000);
-    let mut tag_count = 0;
-    for i in 1..=args.users {
-        for tag in user_tags(i, per_user, &mut rng) {
-            pairs.push((i as i64, tag));
+        // 2. Tags (kind `users`), `tags / users` per user.
+        let t = Instant::now();
+        let per_user = (args.tags / args.users).clamp(1, 5);
+        let mut pairs = Vec::with_capacity(20_000);
+        let mut tag_count = 0;
+        for i in 1..=args.users {
+            for tag in user_tags(i, per_user, &mut rng) {
+                pairs.push((i as i64, tag));
+            }
+            if pairs.len() >= 20_000 || i == args.users {
+                tag_count += store.add_tags_bulk("users", &pairs).await?;
+                pairs.clear();
+            }
         }
-        if pairs.len() >= 20_000 || i == args.users {
-            tag_count += store.add_tags_bulk("users", &pairs).await?;
-            pairs.clear();
-        }
+        let took = t.elapsed();
+        println!(
+            "insert tags                        {tag_count} in {took:.1?} ({:.0} tags/s)",
+            tag_count as f64 / took.as_secs_f64()
+        );
     }
-    let took = t.elapsed();
-    println!(
-        "insert tags                        {tag_count} in {took:.1?} ({:.0} tags/s)",
-        tag_count as f64 / took.as_secs_f64()
-    );
 
     let t = Instant::now();
     store.optimize().await?;
     println!("optimize (statistics)              {:.1?}", t.elapsed());
 
-    // 3. Lookups.
+    // 3. Lookups, with their own generator so a `--reuse` run samples the same values.
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let ids: Vec<i64> = (0..args.samples)
         .map(|_| 1 + rng.below(args.users) as i64)
         .collect();
@@ -232,67 +264,206 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     report("get_user_by_username", by_name);
 
-    let finds: [(&str, Vec<&str>, TagMatch); 5] = [
-        (
-            "find all-of (team + role)",
-            vec!["dept{d}/team3", "role/ops"],
-            TagMatch::All,
-        ),
-        (
-            "find narrow (dept/team)",
-            vec!["dept{d}/team3"],
-            TagMatch::All,
-        ),
-        ("find broad (dept ancestor)", vec!["dept{d}"], TagMatch::All),
-        (
-            "find all-of (dept + role)",
-            vec!["dept{d}", "role/ops"],
-            TagMatch::All,
-        ),
-        (
-            "find any-of (2 teams)",
-            vec!["dept{d}/team1", "dept{d}/team2"],
-            TagMatch::Any,
-        ),
-    ];
-    // Each query in three forms: every id, the first page of 100 ids, and a page of 100
-    // from the middle of the result (cursor: the id before it, `after_id`).
-    for (name, tmpl, mode) in finds {
+    // 4. Tag finds over random tags of the seeded distribution (see `user_tags`).
+    let cold = measure_cold_finds(&url, &args, &mut rng).await?;
+    report("find, cold first page (new store)", cold);
+    for kind in FindKind::ALL {
+        // Warm-up: the same kind of find, untimed (connections, prepared statements).
+        for _ in 0..args.warmup {
+            let (tags, mode) = kind.sample(&mut rng);
+            std::hint::black_box(
+                store
+                    .find_tagged_page("users", &tags, mode, i64::MIN, Some(PAGE))
+                    .await?,
+            );
+        }
         let mut all = Vec::new();
         let mut first = Vec::new();
         let mut middle = Vec::new();
-        let mut hits = 0;
-        for _ in 0..(args.samples / 10).max(20) {
-            let d = rng.below(100);
-            let tags: Vec<Tag> = tmpl
-                .iter()
-                .filter_map(|t| Tag::new(&t.replace("{d}", &d.to_string())).ok())
-                .collect();
-            let t = Instant::now();
-            let found = store.find_tagged("users", &tags, mode).await?;
-            all.push(t.elapsed());
-            hits += found.len();
+        let mut hits = 0usize;
+        let mut full_time = Duration::ZERO;
+        let mut slowest = Vec::new();
+        for i in 0..args.finds {
+            let (tags, mode) = kind.sample(&mut rng);
             let t = Instant::now();
             let page = store
                 .find_tagged_page("users", &tags, mode, i64::MIN, Some(PAGE))
                 .await?;
-            first.push(t.elapsed());
-            if page[..] != found[..found.len().min(PAGE as usize)] {
-                return Err(format!("{name}: first page differs from the full result").into());
-            }
-            let after = found.get(found.len() / 2).copied().unwrap_or(i64::MIN);
+            let took = t.elapsed();
+            first.push(took);
+            slowest.push((
+                took,
+                tags.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ));
+            // A page from a random position of the id space (the cursor of a deep page).
+            let after = rng.below(args.users) as i64;
             let t = Instant::now();
-            let page = store
+            let deep = store
                 .find_tagged_page("users", &tags, mode, after, Some(PAGE))
                 .await?;
             middle.push(t.elapsed());
-            std::hint::black_box(page);
+            // Every fifth find also fetches the whole result (throughput), and checks the
+            // pages against it.
+            if i % 5 == 0 {
+                let t = Instant::now();
+                let found = store.find_tagged("users", &tags, mode).await?;
+                let took = t.elapsed();
+                all.push(took);
+                full_time += took;
+                hits += found.len();
+                let want: Vec<i64> = found.iter().copied().take(PAGE as usize).collect();
+                let want_deep: Vec<i64> = found
+                    .iter()
+                    .copied()
+                    .filter(|&id| id > after)
+                    .take(PAGE as usize)
+                    .collect();
+                if page != want || deep != want_deep {
+                    return Err(format!("{tags:?}: a page differs from the full result").into());
+                }
+            }
         }
-        let n = all.len();
-        report(&format!("{name} ~{} ids", hits / n.max(1)), all);
-        report("  first page of 100", first);
-        report("  middle page of 100 (after_id)", middle);
+        let n = all.len().max(1);
+        println!(
+            "{}: {} finds ({} full), mean result {} ids, full results {:.0} ids/ms",
+            kind.name(),
+            first.len(),
+            n,
+            hits / n,
+            hits as f64 / full_time.as_secs_f64().max(1e-9) / 1000.0
+        );
+        report("  first page of 100 (warm)", first);
+        report("  page of 100 after a random id", middle);
+        report("  full result", all);
+        slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
+        for (took, tags) in slowest.iter().take(args.show_slowest) {
+            println!("    slow first page {took:>10.2?} {tags:?}");
+        }
     }
+    // A prefix with more than 64 distinct keys below it (the range query).
+    let wide = vec![Tag::new("skill")?];
+    let mut pages = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        let page = store
+            .find_tagged_page("users", &wide, TagMatch::All, i64::MIN, Some(PAGE))
+            .await?;
+        pages.push(t.elapsed());
+        std::hint::black_box(page);
+    }
+    report("prefix `skill` (200 keys), first page", pages);
     store.close().await;
     Ok(())
+}
+
+/// The kinds of tag find measured, each over random tags of the seeded distribution.
+#[derive(Clone, Copy)]
+enum FindKind {
+    /// One leaf tag: a family (team, role, site, skill, project) uniformly, then a
+    /// value uniformly (about 1 430, 200 000, 20 000, 5 000 and 200 users).
+    One,
+    /// One ancestor tag: `deptN` (7 keys, 10 000 users), `skill/N` (10 keys, 50 000),
+    /// `role` (5 keys, everyone) or `site` (50 keys, everyone), uniformly.
+    Prefix,
+    /// Any of 2 or 3 leaf tags of distinct families.
+    AnyOf,
+    /// All of 2 or 3 leaf tags of distinct families.
+    AllOf,
+}
+
+impl FindKind {
+    const ALL: [FindKind; 4] = [
+        FindKind::One,
+        FindKind::Prefix,
+        FindKind::AnyOf,
+        FindKind::AllOf,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            FindKind::One => "find one tag",
+            FindKind::Prefix => "find hierarchical prefix",
+            FindKind::AnyOf => "find any-of 2-3 tags",
+            FindKind::AllOf => "find all-of 2-3 tags",
+        }
+    }
+
+    fn sample(self, rng: &mut Rng) -> (Vec<Tag>, TagMatch) {
+        let leaves = |rng: &mut Rng| {
+            let n = 2 + rng.below(2) as usize;
+            let mut families: Vec<u64> = Vec::new();
+            while families.len() < n {
+                let f = rng.below(5);
+                if !families.contains(&f) {
+                    families.push(f);
+                }
+            }
+            families
+                .into_iter()
+                .map(|f| leaf_tag(f, rng))
+                .collect::<Vec<Tag>>()
+        };
+        match self {
+            FindKind::One => {
+                let f = rng.below(5);
+                (vec![leaf_tag(f, rng)], TagMatch::All)
+            }
+            FindKind::Prefix => {
+                let path = match rng.below(4) {
+                    0 => format!("dept{}", rng.below(100)),
+                    1 => format!("skill/{}", rng.below(20)),
+                    2 => "role".to_owned(),
+                    _ => "site".to_owned(),
+                };
+                (tag(&path), TagMatch::All)
+            }
+            FindKind::AnyOf => (leaves(rng), TagMatch::Any),
+            FindKind::AllOf => (leaves(rng), TagMatch::All),
+        }
+    }
+}
+
+fn tag(path: &str) -> Vec<Tag> {
+    Tag::new(path).into_iter().collect()
+}
+
+/// A leaf tag of family `f`, as `user_tags` assigns them.
+fn leaf_tag(f: u64, rng: &mut Rng) -> Tag {
+    let path = match f {
+        0 => format!("dept{}/team{}", rng.below(100), rng.below(7)),
+        1 => format!(
+            "role/{}",
+            ["dev", "ops", "sales", "hr", "exec"][rng.below(5) as usize]
+        ),
+        2 => format!("site/{}", rng.below(50)),
+        3 => format!("skill/{}/{}", rng.below(20), rng.below(10)),
+        _ => format!("project/p{}", rng.below(5000)),
+    };
+    #[allow(clippy::expect_used)] // The paths above are valid tags.
+    Tag::new(&path).expect("a valid tag path")
+}
+
+/// The first page of a find on a freshly opened store (new pool: new connections, no
+/// prepared statements; the operating system's file cache stays warm), once per kind
+/// per store, `cold_rounds` stores.
+async fn measure_cold_finds(
+    url: &str,
+    args: &Args,
+    rng: &mut Rng,
+) -> Result<Vec<Duration>, Box<dyn std::error::Error>> {
+    let mut out = Vec::new();
+    for _ in 0..args.cold_rounds {
+        let store = Store::open(url).await?;
+        for kind in FindKind::ALL {
+            let (tags, mode) = kind.sample(rng);
+            let t = Instant::now();
+            let page = store
+                .find_tagged_page("users", &tags, mode, i64::MIN, Some(PAGE))
+                .await?;
+            out.push(t.elapsed());
+            std::hint::black_box(page);
+        }
+        store.close().await;
+    }
+    Ok(out)
 }

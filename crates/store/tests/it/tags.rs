@@ -309,3 +309,122 @@ async fn pages_are_slices_of_the_full_result(ctx: Ctx) {
     assert_eq!(few, (1..=600).collect::<Vec<i64>>());
 }
 store_test!(pages_are_slices_of_the_full_result);
+
+/// The tags of record `r` in [`finds_match_a_model`]: lists of very different sizes
+/// (so all-of finds merge some tags and probe others), tags at two levels of one
+/// branch, a prefix with more than 64 keys (the range query), and case variants.
+fn model_tags(r: i64) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut tag = |cond: bool, t: String| {
+        if cond {
+            out.push(t);
+        }
+    };
+    tag(r % 2 == 0, "size/a".into());
+    tag(r % 3 == 0, "size/b".into());
+    tag(r % 5 == 0, "size/c/x".into());
+    tag(r % 7 == 0, "size/c/y".into());
+    tag(r % 97 == 0, "rare".into());
+    tag(r % 11 == 0, "deep/a/b/c".into());
+    tag(r % 13 == 0, "deep/a".into());
+    tag(r % 4 == 1, format!("wide/k{}", r % 70));
+    tag(r % 17 == 0, "Case".into());
+    tag(r % 19 == 0, "case".into());
+    out
+}
+
+/// Every find (one tag, hierarchical prefixes, any-of and all-of of 2 and 3 tags),
+/// whole and paged by several sizes, equals a brute-force evaluation of the semantics.
+async fn finds_match_a_model(ctx: Ctx) {
+    let s = &ctx.store;
+    let n = 3000i64;
+    let mut pairs = Vec::new();
+    for r in 1..=n {
+        for tag in model_tags(r) {
+            pairs.push((r, t(&tag)));
+        }
+    }
+    s.add_tags_bulk("items", &pairs).await.unwrap();
+    let queries: &[(&[&str], TagMatch)] = &[
+        (&["size"], TagMatch::All),
+        (&["size/c"], TagMatch::All),
+        (&["deep"], TagMatch::Any),
+        (&["wide"], TagMatch::All),
+        (&["Case"], TagMatch::All),
+        (&["case/x"], TagMatch::All),
+        (&["size/a", "size/b"], TagMatch::All),
+        (&["size/a", "size/b", "rare"], TagMatch::All),
+        (&["rare", "size/b", "size/a"], TagMatch::All),
+        (&["size", "rare"], TagMatch::All),
+        (&["size/c", "size/a"], TagMatch::All),
+        (&["size/c", "size/a", "deep"], TagMatch::All),
+        (&["deep/a", "size/b"], TagMatch::All),
+        (&["deep", "size/c/x", "size/a"], TagMatch::All),
+        (&["size/c/x", "size/c"], TagMatch::All),
+        (&["size/a", "size/a"], TagMatch::All),
+        (&["wide", "size/b"], TagMatch::All),
+        (&["wide", "rare", "size/a"], TagMatch::All),
+        (&["wide/k3", "wide"], TagMatch::All),
+        (&["Case", "case"], TagMatch::All),
+        (&["Case", "size/a"], TagMatch::All),
+        (&["nothing", "size/a"], TagMatch::All),
+        (&["size/a", "size/b"], TagMatch::Any),
+        (&["rare", "deep"], TagMatch::Any),
+        (&["deep/a", "deep/a/b"], TagMatch::Any),
+        (&["size/c/x", "size/c/y", "case"], TagMatch::Any),
+        (&["size/c", "size/c/x"], TagMatch::Any),
+        (&["wide", "rare"], TagMatch::Any),
+        (&["nothing", "rare"], TagMatch::Any),
+    ];
+    for (query, mode) in queries {
+        let tags = ts(query);
+        let expected: Vec<i64> = (1..=n)
+            .filter(|r| {
+                let own: Vec<Tag> = model_tags(*r).iter().map(|x| t(x)).collect();
+                let has = |q: &Tag| own.iter().any(|o| o.is_within(q));
+                match mode {
+                    TagMatch::All => tags.iter().all(has),
+                    TagMatch::Any => tags.iter().any(has),
+                }
+            })
+            .collect();
+        let full = s.find_tagged("items", &tags, *mode).await.unwrap();
+        assert_eq!(full, expected, "{query:?} {mode:?}");
+        for limit in [1u32, 7, 100] {
+            if limit == 1 && expected.len() > 400 {
+                continue;
+            }
+            let mut after = i64::MIN;
+            let mut paged = Vec::new();
+            loop {
+                let page = s
+                    .find_tagged_page("items", &tags, *mode, after, Some(limit))
+                    .await
+                    .unwrap();
+                assert!(page.len() <= limit as usize);
+                let Some(last) = page.last().copied() else {
+                    break;
+                };
+                paged.extend(page);
+                after = last;
+            }
+            assert_eq!(paged, expected, "{query:?} {mode:?} by {limit}");
+        }
+        // A cursor that is not itself a match (between two matches).
+        if expected.len() > 20 {
+            let cursor = expected[9] + 1;
+            let page = s
+                .find_tagged_page("items", &tags, *mode, cursor, Some(10))
+                .await
+                .unwrap();
+            let want: Vec<i64> = expected
+                .iter()
+                .copied()
+                .filter(|&r| r > cursor)
+                .take(10)
+                .collect();
+            assert_eq!(page, want, "{query:?} {mode:?} after {cursor}");
+        }
+    }
+}
+store_test!(finds_match_a_model);
