@@ -398,6 +398,10 @@ impl ForwardAuth {
             }
             None => fwd.uri.clone(),
         };
+        // What the login page would refuse (`//x`, ...) becomes `/`, so the link works.
+        let target = config
+            .safe_came_from(&target)
+            .unwrap_or_else(|| "/".to_owned());
         answer::login_url(config.base_url(), &target)
     }
 

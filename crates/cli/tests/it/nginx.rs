@@ -458,6 +458,39 @@ http {{
         "backend uri=/public/readme user=<none> groups=<none>",
         "a client's own X-Auth-User never reaches the backend"
     );
+    // The whole browser round trip: the login page (the portal's, through nginx), the
+    // form posted with its CSRF token, back to the original absolute URL, the backend.
+    let page = get(&login_url, &[html]);
+    assert_eq!(page.status, 200, "{page:?}\n{}", context());
+    let marker = "name=\"csrf_token\" value=\"";
+    let at = page.body.find(marker).expect("a csrf_token field") + marker.len();
+    let token = page.body[at..].split('"').next().unwrap().to_owned();
+    let session = page.header("set-cookie").expect("a session for the form");
+    let session = session.split(';').next().unwrap().to_owned();
+    let original = format!("{public}/docs/page?x=1");
+    let posted = finish(
+        agent()
+            .post(format!("{public}/auth/login"))
+            .header("Cookie", &session)
+            .header("Accept", "text/html")
+            .send_form([
+                ("username", "alice"),
+                ("password", PASSWORD),
+                ("csrf_token", token.as_str()),
+                ("came_from", original.as_str()),
+            ]),
+    );
+    assert_eq!(posted.status, 303, "{posted:?}\n{}", context());
+    assert_eq!(posted.header("location"), Some(original.as_str()));
+    let logged_in = posted.header("set-cookie").expect("the rotated session");
+    let logged_in = logged_in.split(';').next().unwrap().to_owned();
+    let back = get(&original, &[html, ("Cookie", &logged_in)]);
+    assert_eq!(back.status, 200, "{back:?}");
+    assert_eq!(
+        back.body.trim(),
+        "backend uri=/docs/page?x=1 user=alice groups=editors"
+    );
+
     // The endpoint itself is internal to nginx.
     assert_eq!(get(&format!("{public}/auth/verify"), &[]).status, 404);
 
