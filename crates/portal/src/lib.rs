@@ -91,7 +91,6 @@ pub mod mail;
 pub mod mailer;
 pub mod throttle;
 
-mod admin;
 mod api;
 mod ctx;
 mod envelope;

@@ -20,7 +20,6 @@ use crate::state::PortalState;
 /// The documented JSON routes of the portal.
 fn api_routes() -> ApiRoutes<PortalState> {
     crate::api::routes()
-        .merge(crate::admin::routes())
 }
 
 /// Path of the served OpenAPI document.
