@@ -363,6 +363,9 @@ http {{
             proxy_set_header X-Forwarded-Host $http_host;
             proxy_set_header X-Forwarded-Uri $request_uri;
             proxy_set_header X-Forwarded-For $remote_addr;
+            # Overwrite the alternative names too, so a client's copies never arrive.
+            proxy_set_header X-Original-URI $request_uri;
+            proxy_set_header X-Original-Method $request_method;
         }}
 
         # Browsers: 401 becomes a redirect to the login page.

@@ -47,6 +47,27 @@ fn one<'a>(headers: &'a HeaderMap, names: &[&str]) -> Result<Option<&'a str>, Ba
     Ok(None)
 }
 
+/// The value of the first of `names` present; when several are present they must agree
+/// (a proxy that sets only `X-Original-URI` passes a client's own `X-Forwarded-Uri` on:
+/// disagreeing copies are refused rather than one of them believed).
+fn agreed<'a>(headers: &'a HeaderMap, names: &[&str]) -> Result<Option<&'a str>, BadForwarded> {
+    let mut found: Option<(&str, &str)> = None;
+    for name in names {
+        if let Some(v) = one(headers, &[name])? {
+            match found {
+                None => found = Some((name, v)),
+                Some((first, seen)) if seen != v => {
+                    return Err(BadForwarded(format!(
+                        "`{first}` and `{name}` disagree: the proxy must set the one it uses"
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    Ok(found.map(|(_, v)| v))
+}
+
 fn is_tchar(c: u8) -> bool {
     c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c)
 }
@@ -84,7 +105,7 @@ impl Forwarded {
     /// Reads the headers of a request from a trusted proxy.
     pub(crate) fn read(parts: &Parts) -> Result<Forwarded, BadForwarded> {
         let h = &parts.headers;
-        let method = match one(h, &["x-forwarded-method", "x-original-method"])? {
+        let method = match agreed(h, &["x-forwarded-method", "x-original-method"])? {
             None => "GET".to_owned(),
             Some(m) if !m.is_empty() && m.len() <= MAX_METHOD && m.bytes().all(is_tchar) => {
                 m.to_ascii_uppercase()
@@ -117,7 +138,7 @@ impl Forwarded {
                 )));
             }
         };
-        let Some(uri) = one(h, &["x-forwarded-uri", "x-original-uri"])? else {
+        let Some(uri) = agreed(h, &["x-forwarded-uri", "x-original-uri"])? else {
             return Err(BadForwarded(
                 "missing `X-Forwarded-Uri` (or `X-Original-URI`): the proxy must say which \
                  path it asks about"
@@ -178,6 +199,8 @@ mod tests {
         assert_eq!(f.host.as_deref(), Some("app.example:8443"));
         assert_eq!(f.path, "/admin/a b");
         assert_eq!(f.uri, "/%61dmin/a%20b?x=%2F");
+        let both = [("x-original-uri", "/x"), ("x-forwarded-uri", "/x")];
+        assert_eq!(Forwarded::read(&parts(&both)).unwrap().path, "/x");
         let nginx = Forwarded::read(&parts(&[("x-original-uri", "/x")])).unwrap();
         assert_eq!((nginx.method.as_str(), nginx.path.as_str()), ("GET", "/x"));
     }
@@ -195,6 +218,12 @@ mod tests {
             vec![("x-forwarded-uri", "/"), ("x-forwarded-host", "a/b")],
             vec![("x-forwarded-uri", "/"), ("x-forwarded-method", "GE T")],
             vec![("x-forwarded-uri", "/"), ("x-forwarded-uri", "/admin")],
+            vec![("x-original-uri", "/admin"), ("x-forwarded-uri", "/public")],
+            vec![
+                ("x-forwarded-uri", "/"),
+                ("x-original-method", "POST"),
+                ("x-forwarded-method", "GET"),
+            ],
         ] {
             assert!(Forwarded::read(&parts(&h)).is_err(), "{h:?}");
         }
