@@ -91,6 +91,7 @@ pub mod mail;
 pub mod mailer;
 pub mod throttle;
 
+mod admin;
 mod api;
 mod ctx;
 mod envelope;

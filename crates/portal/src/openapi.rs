@@ -87,8 +87,6 @@ macro_rules! constructor {
     };
 }
 
-// The admin API uses every constructor; the REST API only GET and POST.
-#[allow(dead_code)]
 impl<S: Clone + Send + Sync + 'static> Op<S> {
     fn new(method: Method, handler: MethodRouter<S>, summary: &'static str) -> Op<S> {
         Op {
@@ -179,7 +177,6 @@ pub(crate) struct ApiRoutes<S> {
     docs: Vec<OpDoc>,
 }
 
-#[allow(dead_code)]
 impl<S: Clone + Send + Sync + 'static> ApiRoutes<S> {
     /// No routes.
     pub(crate) fn new() -> ApiRoutes<S> {

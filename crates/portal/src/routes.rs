@@ -19,7 +19,7 @@ use crate::state::PortalState;
 
 /// The documented JSON routes of the portal.
 fn api_routes() -> ApiRoutes<PortalState> {
-    crate::api::routes()
+    crate::api::routes().merge(crate::admin::routes())
 }
 
 /// Path of the served OpenAPI document.
@@ -37,6 +37,7 @@ pub fn router(state: PortalState) -> Router {
         }),
     )
     .merge(crate::pages::router())
+    .merge(crate::admin::ui_router())
     // Bodies are read with the configured limit by the handlers.
     .layer(DefaultBodyLimit::disable())
     .with_state(state)

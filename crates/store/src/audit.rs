@@ -2,7 +2,7 @@
 //!
 //! The store writes an event, in the same transaction as the change, for: `user_created`,
 //! `user_deleted`, `username_changed`, `email_changed`, `password_changed`,
-//! `password_rehashed`, `status_changed`, `login_succeeded`, `login_failed`,
+//! `password_rehashed`, `password_invalidated`, `status_changed`, `login_succeeded`, `login_failed`,
 //! `group_created`, `group_deleted`, `member_added`, `member_removed`,
 //! `permission_granted`, `permission_revoked`, `api_token_created`, `api_token_revoked`,
 //! `action_token_created`, `action_token_consumed`, `import_batch`. Applications add
@@ -10,7 +10,7 @@
 //! (triggers), so history can only grow.
 
 use serde_json::Value;
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
 
 use crate::backend::on_pool;
 use crate::clock::from_unix;
@@ -99,7 +99,20 @@ pub struct AuditQuery {
     pub before_id: Option<i64>,
     /// At most this many (default 100).
     pub limit: Option<u32>,
+    /// Only events by this actor.
+    pub actor: Option<String>,
+    /// Only events at or after this instant (Unix seconds).
+    pub since: Option<i64>,
+    /// Only events before this instant (Unix seconds, exclusive).
+    pub until: Option<i64>,
+    /// Skips this many of the matching events (numbered pages; 0 = none).
+    pub offset: u64,
 }
+
+/// The WHERE clause of an [`AuditQuery`], on parameters `$1` to `$6`.
+const AUDIT_FILTER: &str = "($1 IS NULL OR user_id = $1) AND ($2 IS NULL OR event = $2) \
+     AND ($3 IS NULL OR id < $3) AND ($4 IS NULL OR actor = $4) \
+     AND ($5 IS NULL OR at >= $5) AND ($6 IS NULL OR at < $6)";
 
 const INSERT: &str = "INSERT INTO audit_log (at, event, user_id, actor, client_addr, details) \
                       VALUES ($1, $2, $3, $4, $5, $6)";
@@ -162,20 +175,27 @@ impl Store {
         .await
     }
 
-    /// Reads the audit log, newest first.
+    /// Reads the audit log, newest first: the events matching `q`, skipping `q.offset`,
+    /// at most `q.limit`.
     pub async fn list_audit(&self, q: &AuditQuery) -> Result<Vec<AuditRecord>> {
         let limit = i64::from(q.limit.unwrap_or(100).min(10_000));
+        let offset = i64::try_from(q.offset)
+            .map_err(|_| StoreError::invalid("offset", "larger than the largest 64-bit integer"))?;
+        let sql = format!(
+            "SELECT id, at, event, user_id, actor, client_addr, details FROM audit_log \
+             WHERE {AUDIT_FILTER} ORDER BY id DESC LIMIT $7 OFFSET $8"
+        );
         self.retry(|| async {
             on_pool!(&self.inner.backend, pool => {
-                let rows = sqlx::query(
-                    "SELECT id, at, event, user_id, actor, client_addr, details FROM audit_log \
-                     WHERE ($1 IS NULL OR user_id = $1) AND ($2 IS NULL OR event = $2) \
-                     AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4",
-                )
+                let rows = sqlx::query(AssertSqlSafe(sql.clone()))
                 .bind(q.user_id)
                 .bind(&q.kind)
                 .bind(q.before_id)
+                .bind(&q.actor)
+                .bind(q.since)
+                .bind(q.until)
                 .bind(limit)
+                .bind(offset)
                 .fetch_all(pool)
                 .await?;
                 let mut out = Vec::with_capacity(rows.len());
@@ -195,6 +215,27 @@ impl Store {
                     });
                 }
                 Ok(out)
+            })
+        })
+        .await
+    }
+
+    /// How many events match `q` (its filters, `before_id` included; not `offset` or
+    /// `limit`).
+    pub async fn count_audit(&self, q: &AuditQuery) -> Result<i64> {
+        let sql = format!("SELECT COUNT(*) AS n FROM audit_log WHERE {AUDIT_FILTER}");
+        self.retry(|| async {
+            on_pool!(&self.inner.backend, pool => {
+                let row = sqlx::query(AssertSqlSafe(sql.clone()))
+                    .bind(q.user_id)
+                    .bind(&q.kind)
+                    .bind(q.before_id)
+                    .bind(&q.actor)
+                    .bind(q.since)
+                    .bind(q.until)
+                    .fetch_one(pool)
+                    .await?;
+                Ok(row.try_get::<i64, _>("n")?)
             })
         })
         .await

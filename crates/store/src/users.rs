@@ -205,28 +205,8 @@ impl Store {
     /// Lists users ordered by id, filtered and paged by `query`.
     pub async fn list_users(&self, query: &UserQuery) -> Result<Vec<User>> {
         let limit = i64::from(query.limit.unwrap_or(100).min(10_000));
-        let mut sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE id > $1");
-        let pattern = query.search.as_ref().map(|s| {
-            let escaped = s
-                .to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            format!("%{escaped}%")
-        });
-        if pattern.is_some() {
-            sql.push_str(
-                " AND (LOWER(username) LIKE $2 ESCAPE '\\' OR email_norm LIKE $2 ESCAPE '\\' \
-                 OR LOWER(first_name) LIKE $2 ESCAPE '\\' OR LOWER(last_name) LIKE $2 ESCAPE '\\')",
-            );
-        } else {
-            sql.push_str(" AND $2 IS NULL");
-        }
-        sql.push_str(" AND ($3 IS NULL OR status = $3)");
-        sql.push_str(
-            " AND ($4 IS NULL OR EXISTS (SELECT 1 FROM memberships m JOIN groups g \
-             ON g.id = m.group_id WHERE m.user_id = u.id AND g.name = $4))",
-        );
+        let (filter, pattern) = user_filter(query);
+        let mut sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE {filter}");
         sql.push_str(" ORDER BY id LIMIT $5");
         let status = query.status.map(UserStatus::as_str);
         self.retry(|| async {
@@ -244,6 +224,88 @@ impl Store {
                     out.push(user_from_row!(row));
                 }
                 Ok(out)
+            })
+        })
+        .await
+    }
+
+    /// One page of the users matching `query` (search, status, group; `after_id` too),
+    /// ordered by id, skipping the first `offset` matches and returning at most
+    /// `query.limit` (default 100, capped at 10 000), with the number of all matches.
+    ///
+    /// For the admin UI's numbered pages; large offsets cost a scan of the skipped rows,
+    /// so keyset paging ([`Store::list_users`] with `after_id`) suits exports better.
+    pub async fn search_users(&self, query: &UserQuery, offset: u64) -> Result<(Vec<User>, i64)> {
+        let limit = i64::from(query.limit.unwrap_or(100).min(10_000));
+        let offset = i64::try_from(offset)
+            .map_err(|_| StoreError::invalid("offset", "larger than the largest 64-bit integer"))?;
+        let (filter, pattern) = user_filter(query);
+        let list = format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE {filter} ORDER BY id LIMIT $5 OFFSET $6"
+        );
+        let count = format!("SELECT COUNT(*) AS n FROM users u WHERE {filter}");
+        let status = query.status.map(UserStatus::as_str);
+        self.retry(|| async {
+            on_pool!(&self.inner.backend, pool => {
+                let rows = sqlx::query(AssertSqlSafe(list.clone()))
+                    .bind(query.after_id)
+                    .bind(pattern.clone())
+                    .bind(status)
+                    .bind(query.group.clone())
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(pool)
+                    .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    out.push(user_from_row!(row));
+                }
+                let total: i64 = sqlx::query(AssertSqlSafe(count.clone()))
+                .bind(query.after_id)
+                .bind(pattern.clone())
+                .bind(status)
+                .bind(query.group.clone())
+                .fetch_one(pool)
+                .await?
+                .try_get("n")?;
+                Ok((out, total))
+            })
+        })
+        .await
+    }
+
+    /// Removes the password of user `id` (nobody can log in with one until a new one is
+    /// set, for example through a reset link), ends every session of the user kept in
+    /// this store and deletes their one-time action tokens, in one transaction audited as
+    /// `password_invalidated`. An administrator's "force password reset".
+    pub async fn invalidate_password(&self, id: i64) -> Result<()> {
+        let now = self.now_unix();
+        self.retry(|| async {
+            on_pool!(&self.inner.backend, pool => {
+                let mut tx = pool.begin_write().await?;
+                let n = sqlx::query("UPDATE users SET password_hash = NULL, updated_at = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if n == 0 {
+                    return Err(StoreError::not_found(format!("user {id}")));
+                }
+                sqlx::query("DELETE FROM action_tokens WHERE user_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                let sessions = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                self.audit_in(&mut *tx, AuditEvent::new("password_invalidated")
+                    .user(id)
+                    .details(json!({"sessions_ended": sessions}))).await?;
+                tx.commit().await?;
+                Ok(())
             })
         })
         .await
@@ -581,6 +643,34 @@ impl Store {
         })
         .await
     }
+}
+
+/// The WHERE clause of a [`UserQuery`] (parameters `$1` after_id, `$2` search pattern,
+/// `$3` status, `$4` group) and the LIKE pattern of its search.
+fn user_filter(query: &UserQuery) -> (String, Option<String>) {
+    let mut sql = String::from("id > $1");
+    let pattern = query.search.as_ref().map(|s| {
+        let escaped = s
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    });
+    if pattern.is_some() {
+        sql.push_str(
+            " AND (LOWER(username) LIKE $2 ESCAPE '\\' OR email_norm LIKE $2 ESCAPE '\\' \
+             OR LOWER(first_name) LIKE $2 ESCAPE '\\' OR LOWER(last_name) LIKE $2 ESCAPE '\\')",
+        );
+    } else {
+        sql.push_str(" AND $2 IS NULL");
+    }
+    sql.push_str(" AND ($3 IS NULL OR status = $3)");
+    sql.push_str(
+        " AND ($4 IS NULL OR EXISTS (SELECT 1 FROM memberships m JOIN groups g \
+         ON g.id = m.group_id WHERE m.user_id = u.id AND g.name = $4))",
+    );
+    (sql, pattern)
 }
 
 #[derive(Clone, Copy)]

@@ -1,5 +1,6 @@
 //! Integration tests of the `/auth/api/` router over a real SQLite store.
 
+mod admin; // the admin API and UI: roles, actions, audit, paging, bad input, forms
 mod bad_input;
 mod flows;
 mod forward_auth; // /auth/verify for reverse proxies

@@ -5,6 +5,7 @@
 #[macro_use]
 mod harness;
 
+mod admin_queries; // the admin UI's user search, audit filters, forced reset
 mod audit;
 mod backends;
 mod groups;
