@@ -4,7 +4,8 @@
 //! portcullis init [--username admin] [--email ADDRESS] [--group admin]
 //! ```
 //!
-//! Creates the group (when missing) and a user in it with a random password, printed once
+//! Creates the group (when missing), grants it the permission `admin` (which the portal's
+//! admin UI and API need), and a user in it with a random password, printed once
 //! on standard output (only its argon2id hash is stored): change it after the first login
 //! (`POST /auth/api/change_password`, or `portcullis user passwd`). Everything created is
 //! reported; nothing happens when the group already has a member (exit 1: already
@@ -30,6 +31,10 @@ pub(crate) struct InitArgs {
     #[arg(long, default_value = "admin")]
     group: String,
 }
+
+/// The permission the portal's administration needs (`portcullis-portal`'s admin API
+/// and UI).
+const ADMIN_PERMISSION: &str = "admin";
 
 const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
 
@@ -68,6 +73,16 @@ pub(crate) fn run(database: &str, args: InitArgs) -> anyhow::Result<Outcome> {
                 .await
                 .with_context(|| format!("cannot create group `{}`", args.group))?;
             eprintln!("created group `{}`", args.group);
+        }
+        // The admin UI and API (/auth/admin/, /auth/api/admin/) need this permission.
+        if store
+            .grant_permission(&args.group, ADMIN_PERMISSION)
+            .await?
+        {
+            eprintln!(
+                "granted permission `{ADMIN_PERMISSION}` to group `{}`",
+                args.group
+            );
         }
         if store.get_user_by_username(&args.username).await?.is_some() {
             bail!(

@@ -19,6 +19,18 @@ fn init_creates_one_administrator_and_prints_its_password_once() {
     let principals = run(&["--database", &db, "principals", "admin"]);
     assert_eq!(principals.code, 0, "{principals:?}");
     assert!(principals.stdout.contains("group:admin"), "{principals:?}");
+    // The group grants the permission the admin UI and API need.
+    assert!(
+        out.stderr
+            .contains("granted permission `admin` to group `admin`"),
+        "{out:?}"
+    );
+    let perms = run(&["--database", &db, "permission", "list", "admin"]);
+    assert_eq!(perms.code, 0, "{perms:?}");
+    assert!(
+        perms.stdout.lines().any(|l| l.trim() == "admin"),
+        "{perms:?}"
+    );
     // A second run creates nothing and says so.
     let again = run(&["--database", &db, "init"]);
     assert_eq!(again.code, 1, "{again:?}");
