@@ -25,6 +25,10 @@
 //! | `Authorization: Bearer TOKEN` | an API token (`portcullis token create`) |
 //! | `Accept` | `text/html` (or none) marks a browser, for `?redirect=1` and the 403 page |
 //!
+//! Each header may appear once; when both names of the URI (or of the method) are
+//! present they must agree, else 400 (a proxy that sets one of them passes a client's copy
+//! of the other on).
+//!
 //! The `X-Forwarded-*` headers are read **only when the TCP peer is one of
 //! `trusted_proxies`**; any request to `/auth/verify` from another peer is answered 400,
 //! so a client that reaches the endpoint directly cannot ask about a path of its choice.

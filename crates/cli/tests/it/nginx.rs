@@ -444,9 +444,8 @@ http {{
     // API location answers 401; public paths reach the backend without identity.
     let anon = get(&format!("{public}/docs/page?x=1"), &[html]);
     assert_eq!(anon.status, 302, "{anon:?}\n{}", context());
-    let login_url = format!(
-        "{public}/auth/login?came_from=http%3A//127.0.0.1%3A{port}/docs/page%3Fx%3D1"
-    );
+    let login_url =
+        format!("{public}/auth/login?came_from=http%3A//127.0.0.1%3A{port}/docs/page%3Fx%3D1");
     assert_eq!(anon.header("location"), Some(login_url.as_str()));
     assert!(!anon.body.contains("backend"), "{anon:?}");
     let api = get(&format!("{public}/api/things"), &[]);
@@ -516,11 +515,18 @@ http {{
     assert_eq!(docs.body.trim(), "backend uri=/docs user=bob groups=<none>");
 
     // Logged in without the permission: 403, the backend is not reached.
-    let no = get(&format!("{public}/private/report"), &[html, ("Cookie", &bob)]);
+    let no = get(
+        &format!("{public}/private/report"),
+        &[html, ("Cookie", &bob)],
+    );
     assert_eq!(no.status, 403, "{no:?}");
     assert!(!no.body.contains("backend"), "{no:?}");
     // Encoded and dot-segment paths do not get around the tree.
-    for sneaky in ["/%70rivate/report", "/public/../private/report", "/public/%2e%2e/private"] {
+    for sneaky in [
+        "/%70rivate/report",
+        "/public/../private/report",
+        "/public/%2e%2e/private",
+    ] {
         let r = get(&format!("{public}{sneaky}"), &[("Cookie", &bob)]);
         assert_eq!(r.status, 403, "{sneaky}: {r:?}");
     }
