@@ -208,6 +208,12 @@ where
             dir: Arc::new(dir.clone()),
             step: Arc::new(AtomicU32::new(0)),
         };
+        assert_eq!(
+            browser.scripts_run().await,
+            js.0,
+            "JavaScript should be {}",
+            if js.0 { "on" } else { "off" }
+        );
         let after = browser.clone();
         // In a task of its own, so that a failed assertion still leaves the session (and
         // the server) to take the failure screenshot with.
@@ -426,32 +432,24 @@ impl Browser {
         }
     }
 
-    /// The first link whose `href` contains `part`.
+    /// The first link in the page's content (`<main>`, not the site's navigation) whose
+    /// `href` contains `part`.
     pub(crate) async fn link_containing(&self, part: &str) -> Option<Element> {
         self.client
-            .find_all(css(&format!("a[href*='{part}']")))
+            .find_all(css(&format!("main a[href*='{part}']")))
             .await
             .unwrap()
             .into_iter()
             .next()
     }
 
-    /// Whether scripts run in this session's pages.
+    /// Whether this browser runs scripts at all: opens a `data:` page (so that no
+    /// server's Content-Security-Policy is involved) whose inline script sets the title.
+    /// With JavaScript switched off in the profile, the title stays.
     pub(crate) async fn scripts_run(&self) -> bool {
-        // With JavaScript disabled by content settings, an inline handler does nothing;
-        // WebDriver's own script execution still works, so probe through the page.
-        self.client
-            .execute(
-                "var s = document.createElement('script'); \
-                 s.textContent = 'window.__portcullis_js = 1;'; \
-                 document.head.appendChild(s); \
-                 return window.__portcullis_js === 1;",
-                vec![],
-            )
-            .await
-            .ok()
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false)
+        self.goto("data:text/html,<title>off</title><script>document.title='on'</script>")
+            .await;
+        self.client.title().await.unwrap() == "on"
     }
 }
 
