@@ -92,3 +92,70 @@ fn demo_anonymous_secret_login_returns_to_secret_without_javascript() {
         came_from_secret,
     );
 }
+
+/// Seed 001's admin side: an anonymous visit to `/admin/users` gets the "sign in as an
+/// administrator" page, whose link leads to the login page and back; a user who is not an
+/// administrator is back on that page, the administrator sees the users.
+async fn admin_side_came_from(b: Browser, server: Arc<Server>) {
+    b.goto(&server.url("/public")).await;
+    assert_eq!(b.h1().await, "The public side");
+    assert!(
+        b.body_text()
+            .await
+            .contains("You are not signed in, and you need not be."),
+        "{}",
+        b.body_text().await
+    );
+    b.shot("public-side").await;
+    b.goto(&server.url("/admin/users")).await;
+    assert_eq!(b.h1().await, "Portcullis Group Auth Demo Admin");
+    assert!(
+        b.body_text()
+            .await
+            .contains("You need to sign in as an administrator to see this page."),
+        "{}",
+        b.body_text().await
+    );
+    b.shot("admin-sign-in-page").await;
+    b.follow_text("Sign in").await;
+    let url = b.url().await;
+    assert_eq!(url.path(), "/login", "{url:?}");
+    assert_eq!(url.query("came_from").as_deref(), Some("/admin/users"));
+
+    // Not an administrator: back under /admin, told so.
+    b.fill("login", "genericuser").await;
+    b.fill("password", "basic123").await;
+    b.submit_form_of("password").await;
+    assert_eq!(b.url().await.path(), "/admin/users");
+    assert!(
+        b.body_text()
+            .await
+            .contains("You are signed in, but not as an administrator."),
+        "{}",
+        b.body_text().await
+    );
+    b.shot("genericuser-not-admin").await;
+
+    // The administrator: the user list.
+    b.follow_text("Sign in").await;
+    b.fill("login", "admin").await;
+    b.fill("password", "admin123").await;
+    b.submit_form_of("password").await;
+    assert_eq!(b.url().await.path(), "/admin/users");
+    assert_eq!(b.h1().await, "Users");
+    let table = b.body_text().await;
+    for user in ["admin", "genericuser", "superuser"] {
+        assert!(table.contains(user), "{user} is listed: {table}");
+    }
+    b.shot("admin-users").await;
+}
+
+#[test]
+fn demo_admin_side_sign_in_returns_to_admin_users() {
+    run(
+        "demo_admin_side_sign_in_returns_to_admin_users",
+        Js(true),
+        Server::demo,
+        admin_side_came_from,
+    );
+}

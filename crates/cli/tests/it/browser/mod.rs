@@ -410,6 +410,18 @@ impl Browser {
         self.click_and_wait(&link).await;
     }
 
+    /// Follows the link in the page's content (`<main>`) whose text is `text`.
+    pub(crate) async fn follow_text(&self, text: &str) {
+        let xpath = format!("//main//a[normalize-space()='{text}']");
+        let at = self.url().await;
+        let link = self
+            .client
+            .find(Locator::XPath(&xpath))
+            .await
+            .unwrap_or_else(|e| panic!("no link `{text}` at {}: {e}", at.0));
+        self.click_and_wait(&link).await;
+    }
+
     /// Clicks `element` and waits until the page it was on has been replaced by the next
     /// one (a form post's answer or redirect target, a followed link): WebDriver's click
     /// may return before the navigation it starts has finished.
