@@ -84,6 +84,11 @@
 //!   of `trusted_proxies`.
 //! * **Forward auth** for reverse proxies (nginx `auth_request`, Traefik, Caddy) at
 //!   `/auth/verify`: see [`forward_auth`] (a separate router, merged beside this one).
+//! * **Administration** (permission `admin`, checked on every request): the admin API
+//!   under `/auth/api/admin/` (users with search and pages, block/unblock, forced reset,
+//!   delete; groups, memberships, permissions, tags, API tokens, the audit log with
+//!   filters) and the admin UI under `/auth/admin/` (HTML forms, no JavaScript), both
+//!   over one function per action; docs/admin.md has the contract.
 
 pub mod config;
 pub mod forward_auth;

@@ -1,7 +1,5 @@
 //! Who is the administrator of a request, and how its input is read.
 
-use std::net::IpAddr;
-
 use axum::body::Body;
 use http::request::Parts;
 use http::{HeaderMap, StatusCode, header};
@@ -36,43 +34,22 @@ impl Admin {
     }
 }
 
-/// The client's address (`X-Forwarded-For` only from trusted proxies).
-pub(crate) fn client_addr(st: &PortalState, parts: &Parts) -> IpAddr {
-    crate::proxy::client_addr(&st.inner.config.trusted_proxies, parts)
-}
-
 fn cookie(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::COOKIE).and_then(|v| v.to_str().ok())
 }
 
-/// A store failure as an API error: bad input 400 (naming the field), unknown 404,
-/// conflict 409, anything else 500 (logged, not shown).
+/// A store failure as an API error: the shared mapping ([`crate::ctx::store_err`]: bad
+/// input 400 naming the field, conflict 409, else 500), plus unknown records 404.
 pub(crate) fn store_err(e: StoreError) -> ApiError {
     match e {
-        StoreError::InvalidInput { field, reason } => {
-            ApiError::bad("invalid input").field(field, reason)
-        }
-        StoreError::PasswordPolicy(v) => {
-            ApiError::bad("invalid input").field("password", v.to_string())
-        }
         StoreError::NotFound { what } => {
             ApiError::new(StatusCode::NOT_FOUND, format!("{what} not found"))
         }
-        StoreError::Conflict { field } => ApiError::new(
-            StatusCode::CONFLICT,
-            format!("this {field} is already in use"),
-        ),
-        other => {
-            tracing::error!(error = %other, "store failure");
-            ApiError::internal()
-        }
+        other => crate::ctx::store_err(other),
     }
 }
 
-pub(crate) fn internal(e: &dyn std::fmt::Display) -> ApiError {
-    tracing::error!(error = %e, "session failure");
-    ApiError::internal()
-}
+pub(crate) use crate::ctx::session_err;
 
 /// Refuses a request whose `Origin` is present and not trusted (403).
 pub(crate) fn check_origin(st: &PortalState, headers: &HeaderMap) -> Result<(), ApiError> {
@@ -100,7 +77,7 @@ pub(crate) async fn admin(st: &PortalState, parts: &Parts) -> Result<Admin, ApiE
         .sessions
         .identify(cookie(&parts.headers))
         .await
-        .map_err(|e| internal(&e))?;
+        .map_err(session_err)?;
     let unauthenticated = || ApiError::new(StatusCode::UNAUTHORIZED, "not logged in");
     let Some((uid, session)) = found else {
         return Err(unauthenticated());
@@ -131,7 +108,7 @@ pub(crate) async fn admin(st: &PortalState, parts: &Parts) -> Result<Admin, ApiE
             ),
         ));
     }
-    let addr = client_addr(st, parts).to_string();
+    let addr = crate::ctx::client_addr(st, parts).to_string();
     let store = st
         .inner
         .store

@@ -237,8 +237,9 @@ pub(crate) async fn force_reset(st: &PortalState, admin: &Admin, id: i64) -> R<F
             .await
             .map_err(store_err)?;
         let url = format!(
-            "{}/auth/reset_password?token={token}",
-            st.inner.config.base_url()
+            "{}{}?token={token}",
+            st.inner.config.base_url(),
+            crate::flows::RESET_PAGE
         );
         let mail = OutgoingMail {
             to: email.to_owned(),

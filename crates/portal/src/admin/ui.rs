@@ -25,7 +25,7 @@ use portcullis_web::csrf::SessionCsrfStorage;
 use serde::Serialize;
 use serde_json::json;
 
-use super::access::{self, Admin, check_form_token, check_origin, internal};
+use super::access::{self, Admin, check_form_token, check_origin, session_err};
 use super::actions::{self, AuditFilter, UserRef, UsersQuery, parse_id};
 use super::views::format_unix;
 use crate::envelope::{ApiError, Incoming, read_body};
@@ -300,7 +300,7 @@ async fn view(st: &PortalState, parts: &Parts) -> Result<View, UiError> {
     let mut admin = who(st, parts, came_from(parts)).await?;
     let csrf = SessionCsrfStorage::new()
         .get_token(&mut admin.session)
-        .map_err(|e| internal(&e))?;
+        .map_err(session_err)?;
     let flash = admin
         .session
         .remove(FLASH_KEY)
@@ -310,7 +310,7 @@ async fn view(st: &PortalState, parts: &Parts) -> Result<View, UiError> {
             .sessions
             .save(&mut admin.session)
             .await
-            .map_err(|e| internal(&e))?
+            .map_err(session_err)?
     } else {
         None
     };
@@ -396,7 +396,7 @@ async fn done(st: &PortalState, mut admin: Admin, message: &str, location: &str)
         .sessions
         .save(&mut admin.session)
         .await
-        .map_err(|e| internal(&e))?;
+        .map_err(session_err)?;
     Ok(secure(with_cookie(redirect(location), cookie)))
 }
 
