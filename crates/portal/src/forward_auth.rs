@@ -32,6 +32,8 @@
 //! The `X-Forwarded-*` headers are read **only when the TCP peer is one of
 //! `trusted_proxies`**; any request to `/auth/verify` from another peer is answered 400,
 //! so a client that reaches the endpoint directly cannot ask about a path of its choice.
+//! The peer is `ConnectInfo<SocketAddr>` (serve with `into_make_service_with_connect_info`)
+//! or [`portcullis_web::ClientAddr`]; without either, nobody is trusted.
 //! Query: `redirect=1` (or `true`) asks for a 302 instead of a 401 for browsers; any
 //! other parameter is a 400.
 //!

@@ -8,9 +8,11 @@ use http::request::Parts;
 
 /// The TCP peer: `ConnectInfo<SocketAddr>` (axum's `into_make_service_with_connect_info`)
 /// or [`portcullis_web::ClientAddr`] (tests, custom servers); `0.0.0.0` when neither is
-/// set, which is never a trusted proxy unless configured so.
+/// set, which is never a trusted proxy unless configured so. An IPv4-mapped IPv6 address
+/// (a dual-stack `[::]` listener) is its IPv4 address, so `127.0.0.1` in
+/// `trusted_proxies` matches `::ffff:127.0.0.1`.
 pub(crate) fn peer_addr(parts: &Parts) -> IpAddr {
-    parts
+    let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
@@ -20,7 +22,8 @@ pub(crate) fn peer_addr(parts: &Parts) -> IpAddr {
                 .get::<portcullis_web::ClientAddr>()
                 .map(|c| c.0)
         })
-        .unwrap_or(IpAddr::from([0, 0, 0, 0]))
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    peer.to_canonical()
 }
 
 /// The client's address: the peer's, or, when the peer is one of `trusted`, the
@@ -40,7 +43,7 @@ pub(crate) fn client_addr(trusted: &[IpAddr], parts: &Parts) -> IpAddr {
         .join(",");
     let mut client = peer;
     for hop in xff.rsplit(',') {
-        match hop.trim().parse::<IpAddr>() {
+        match hop.trim().parse::<IpAddr>().map(|ip| ip.to_canonical()) {
             Ok(ip) => {
                 client = ip;
                 if !trusted.contains(&ip) {
@@ -79,5 +82,16 @@ mod tests {
         assert_eq!(client_addr(&[proxy], &p), IpAddr::from([198, 51, 100, 8]));
         let p = parts([10, 0, 0, 1], &[]);
         assert_eq!(client_addr(&[proxy], &p), proxy);
+    }
+
+    #[test]
+    fn ipv4_mapped_peers_are_their_ipv4_address() {
+        let mut p = parts([0, 0, 0, 0], &["::ffff:198.51.100.7"]);
+        let mapped: std::net::Ipv6Addr = "::ffff:10.0.0.1".parse().unwrap();
+        p.extensions
+            .insert(ConnectInfo(SocketAddr::from((mapped, 1234))));
+        let proxy = IpAddr::from([10, 0, 0, 1]);
+        assert_eq!(peer_addr(&p), proxy);
+        assert_eq!(client_addr(&[proxy], &p), IpAddr::from([198, 51, 100, 7]));
     }
 }
