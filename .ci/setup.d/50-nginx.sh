@@ -21,7 +21,7 @@ portcullis_nginx_setup() {
       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null \
         || { [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d; return 1; }
     fi
-    [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d
+    if [ -n "$made_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
   fi
   if ! /usr/sbin/nginx -V 2>&1 | grep -q -- '--with-http_auth_request_module'; then
     echo "nginx lacks http_auth_request_module: the forward-auth nginx test will skip"
@@ -30,4 +30,5 @@ portcullis_nginx_setup() {
   /usr/sbin/nginx -v 2>&1
   export PORTCULLIS_TEST_NGINX=/usr/sbin/nginx
 }
-portcullis_nginx_setup
+# A machine without nginx still runs the rest of CI; the test then says it skipped.
+portcullis_nginx_setup || echo "warning: nginx is unavailable: the nginx forward-auth test will skip"
