@@ -339,3 +339,62 @@ fn message_is_multipart_alternative_only_with_html() {
     .unwrap_err();
     assert!(matches!(bad, MailError::Address(a) if a == "not an address"));
 }
+
+#[test]
+fn flow_templates_render_with_their_variables() {
+    let t = MailTemplates::builtin("Ex<ample>");
+    let cases = [
+        (
+            TemplateMail::ConfirmNewEmail {
+                link: LINK,
+                expires_minutes: 1440,
+            },
+            Some(LINK),
+        ),
+        (
+            TemplateMail::AccountExists {
+                link: "https://app.example/auth/request_reset_password",
+            },
+            Some("https://app.example/auth/request_reset_password"),
+        ),
+        (
+            TemplateMail::UsernameTaken {
+                link: "https://app.example/auth/register",
+            },
+            Some("https://app.example/auth/register"),
+        ),
+        (TemplateMail::EmailInUse, None),
+        (TemplateMail::PasswordChanged { by_reset: false }, None),
+        (TemplateMail::PasswordChanged { by_reset: true }, None),
+    ];
+    for (case, link) in cases {
+        let m = t.render("ann@example.org", &case).unwrap();
+        assert!(
+            m.subject.contains("Ex<ample>"),
+            "{}: {}",
+            case.name(),
+            m.subject
+        );
+        assert!(m.text.contains("ann@example.org"), "{}", case.name());
+        let html = m.html.unwrap();
+        assert!(html.contains("Ex&lt;ample&gt;"), "{}: escaped", case.name());
+        if let Some(link) = link {
+            assert!(m.text.contains(link), "{}", case.name());
+            let escaped = link.replace('&', "&amp;");
+            assert!(html.contains(&format!("href=\"{escaped}\"")), "{html}");
+        }
+        if let TemplateMail::PasswordChanged { by_reset } = case {
+            assert_eq!(m.subject.contains("reset"), by_reset, "{}", m.subject);
+        }
+    }
+    // Link checks apply to the new templates too.
+    assert!(matches!(
+        t.render(
+            "a@example.org",
+            &TemplateMail::AccountExists {
+                link: "javascript:alert(1)"
+            }
+        ),
+        Err(TemplateError::InvalidLink { .. })
+    ));
+}

@@ -21,8 +21,8 @@
 //! CSRF failure, 409 conflict, 429 throttled with `Retry-After`); a message page for a
 //! bad body (413, 415, 400). Every page is `Cache-Control: no-store`, with a
 //! Content-Security-Policy that allows no script at all, `X-Frame-Options: DENY`,
-//! `frame-ancestors 'none'` and `Referrer-Policy: no-referrer` (reset and verification
-//! tokens are in URLs).
+//! `frame-ancestors 'none'` and `Referrer-Policy: same-origin` (reset and verification
+//! tokens are in URLs: they never leave the origin in a `Referer`).
 //!
 //! Templates (minijinja, auto-escaped) are built in and overridable file by file from
 //! `templates_dir/pages/` (see [`PageTemplates`]).
@@ -109,9 +109,12 @@ fn secure(st: &PortalState, mut resp: Response) -> Response {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // `same-origin`, not `no-referrer`: tokens in URLs never leave the portal's origin,
+    // and browsers still send the real `Origin` with the forms' POSTs (under
+    // `no-referrer` Chromium sends `Origin: null`, which the Origin check must refuse).
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,

@@ -148,7 +148,7 @@ fn assert_page_headers(r: &Resp) {
         "{csp}"
     );
     assert_eq!(get(header::X_FRAME_OPTIONS), "DENY");
-    assert_eq!(get(header::REFERRER_POLICY), "no-referrer");
+    assert_eq!(get(header::REFERRER_POLICY), "same-origin");
     assert_eq!(get(header::CACHE_CONTROL), "no-store");
     assert_eq!(get(header::X_CONTENT_TYPE_OPTIONS), "nosniff");
 }
