@@ -618,8 +618,9 @@ pub(crate) async fn find_tagged(
         .find_tagged_page(kind, &tags, mode, after, Some(limit.saturating_add(1)))
         .await
         .map_err(store_err)?;
-    let more = ids.len() > limit as usize;
-    ids.truncate(limit as usize);
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let more = ids.len() > limit;
+    ids.truncate(limit);
     Ok(TaggedAnswer {
         kind: kind.to_owned(),
         next_after: if more { ids.last().copied() } else { None },

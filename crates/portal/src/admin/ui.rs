@@ -662,13 +662,11 @@ async fn user_token_create(State(st): State<PortalState>, path: IdPath, req: Req
 
 async fn token_revoke(State(st): State<PortalState>, path: IdPath, req: Request) -> UiResult {
     let (admin, mut f) = form(&st, req).await?;
-    let user = f.take("user").filter(|s| !s.is_empty());
+    // The owner's id: where to go back to.
+    let user = f.required("user")?;
     f.finish()?;
     let id = id_of(path)?;
-    let back = match user {
-        Some(u) => user_url(parse_id("user", &u)?),
-        None => HOME.to_owned(),
-    };
+    let back = user_url(parse_id("user", &user)?);
     actions::revoke_token(&admin, id).await?;
     done(&st, admin, "API token revoked", &back).await
 }

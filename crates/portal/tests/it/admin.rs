@@ -1916,3 +1916,178 @@ async fn ui_pages_render_and_forms_work_with_csrf_only() {
         assert!(r.status.is_client_error(), "{bad}: {}", r.status);
     }
 }
+
+/// Every form of the admin UI, with its fields.
+fn ui_forms(pat: i64) -> Vec<(String, Vec<(&'static str, String)>)> {
+    let u = format!("/auth/admin/users/{pat}");
+    let g = "/auth/admin/groups/staff".to_owned();
+    vec![
+        (format!("{u}/block"), vec![]),
+        (format!("{u}/unblock"), vec![]),
+        (format!("{u}/force_reset"), vec![]),
+        (format!("{u}/delete"), vec![]),
+        (format!("{u}/groups"), vec![("group", "staff".into())]),
+        (
+            format!("{u}/groups/remove"),
+            vec![("group", "staff".into())],
+        ),
+        (format!("{u}/tags"), vec![("tag", "a".into())]),
+        (format!("{u}/tags/remove"), vec![("tag", "a".into())]),
+        (format!("{u}/tokens"), vec![("name", "t".into())]),
+        (
+            "/auth/admin/tokens/1/revoke".into(),
+            vec![("user", pat.to_string())],
+        ),
+        ("/auth/admin/groups".into(), vec![("name", "g2".into())]),
+        (format!("{g}/delete"), vec![]),
+        (format!("{g}/members"), vec![("user", "pat".into())]),
+        (
+            format!("{g}/members/remove"),
+            vec![("user_id", pat.to_string())],
+        ),
+        (format!("{g}/permissions"), vec![("permission", "p".into())]),
+        (
+            format!("{g}/permissions/remove"),
+            vec![("permission", "p".into())],
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn every_ui_form_rejects_bad_input_without_writing() {
+    let (h, admin, _) = setup().await;
+    let pat = h.user("pat", "pat@example.org").await;
+    h.store.create_group("staff", "").await.unwrap();
+    let token = csrf_of(&page(&h, "/auth/admin/groups", &admin).await.raw);
+    let form = "application/x-www-form-urlencoded";
+    for (path, fields) in ui_forms(pat) {
+        let body = |extra: &str| {
+            let mut parts: Vec<String> = fields
+                .iter()
+                .map(|(k, v)| format!("{k}={}", enc(v)))
+                .collect();
+            if !extra.is_empty() {
+                parts.push(extra.to_owned());
+            }
+            parts.join("&")
+        };
+        let with_token = |extra: &str| {
+            let b = body(extra);
+            if b.is_empty() {
+                format!("csrf_token={token}")
+            } else {
+                format!("{b}&csrf_token={token}")
+            }
+        };
+        let status = |r: &Resp, want: StatusCode, what: &str| {
+            assert_eq!(r.status, want, "{path} {what}: {}", r.raw);
+            assert!(
+                r.headers[header::CONTENT_TYPE]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("text/html"),
+                "{path} {what}"
+            );
+            assert!(
+                r.headers.contains_key(header::CONTENT_SECURITY_POLICY),
+                "{path} {what}"
+            );
+        };
+        let send = |ctype: Option<&'static str>, b: Vec<u8>| {
+            H::request("POST", &path, ctype, b, Some(&admin))
+        };
+        status(
+            &h.send(send(Some(form), body("").into_bytes())).await,
+            StatusCode::FORBIDDEN,
+            "no token",
+        );
+        status(
+            &h.send(send(Some("application/json"), b"{}".to_vec())).await,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "json",
+        );
+        status(
+            &h.send(send(Some("text/plain"), with_token("").into_bytes()))
+                .await,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "text",
+        );
+        status(
+            &h.send(send(None, with_token("").into_bytes())).await,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "none",
+        );
+        let big = with_token(&format!("pad={}", "x".repeat(100_000)));
+        status(
+            &h.send(send(Some(form), big.into_bytes())).await,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "oversized",
+        );
+        status(
+            &h.send(send(Some(form), with_token("bad=%FF%FE").into_bytes()))
+                .await,
+            StatusCode::BAD_REQUEST,
+            "utf-8",
+        );
+        status(
+            &h.send(send(Some(form), with_token("bad=%G0").into_bytes()))
+                .await,
+            StatusCode::BAD_REQUEST,
+            "escape",
+        );
+        status(
+            &h.send(send(Some(form), with_token("is_admin=1").into_bytes()))
+                .await,
+            StatusCode::BAD_REQUEST,
+            "extra",
+        );
+        if let Some((k, _)) = fields.first() {
+            let r = h
+                .send(send(Some(form), format!("csrf_token={token}").into_bytes()))
+                .await;
+            status(&r, StatusCode::BAD_REQUEST, "missing");
+            assert!(r.raw.contains(k), "{path}: names `{k}`");
+            let twice = format!("{}&{k}=again", with_token(""));
+            status(
+                &h.send(send(Some(form), twice.into_bytes())).await,
+                StatusCode::BAD_REQUEST,
+                "twice",
+            );
+            let long = fields
+                .iter()
+                .map(|(k, _)| format!("{k}={}", "x".repeat(5_000)))
+                .collect::<Vec<_>>()
+                .join("&");
+            let r = h
+                .send(send(
+                    Some(form),
+                    format!("{long}&csrf_token={token}").into_bytes(),
+                ))
+                .await;
+            assert!(r.status.is_client_error(), "{path} long: {}", r.status);
+        }
+    }
+    for id in ["abc", "0", "-1", "99999999999999999999", "%FF"] {
+        for p in [
+            format!("/auth/admin/users/{id}/block"),
+            format!("/auth/admin/tokens/{id}/revoke"),
+        ] {
+            let r = submit(&h, &p, &[("csrf_token", &token)], &admin).await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{p}: {}", r.raw);
+        }
+        let r = h
+            .get(&format!("/auth/admin/users/{id}"), Some(&admin))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{id}");
+    }
+    // Nothing was written.
+    let u = h.store.get_user(pat).await.unwrap().unwrap();
+    assert_eq!(u.status, UserStatus::Active);
+    assert!(u.password_hash.is_some());
+    assert!(h.store.get_group("g2").await.unwrap().is_none());
+    assert!(h.store.get_group("staff").await.unwrap().is_some());
+    assert!(h.store.members_of("staff").await.unwrap().is_empty());
+    assert!(h.store.group_permissions("staff").await.unwrap().is_empty());
+    assert!(h.store.get_tags(USERS, pat).await.unwrap().is_empty());
+    assert!(h.store.list_api_tokens(Some(pat)).await.unwrap().is_empty());
+}
