@@ -8,6 +8,34 @@
 //!
 //! Kinds are free-form names: `users` and `groups` are cleaned up when a user or group
 //! is deleted; an application's own kinds need no registration.
+//!
+//! # How a find runs
+//!
+//! A find (whole, or a page: keyset pagination by id with `after_id`) takes two
+//! statements:
+//!
+//! 1. **Keys.** One statement lists the distinct keys in each tag's range (a recursive
+//!    skip scan: one index seek per key, at most 65 per tag) and, for all-of finds of
+//!    several tags, estimates each tag's records above `after_id` from its keys' first 32
+//!    ids (`n` ids within `(after_id, p]` of `top - after_id` ids: about `n * span / (p -
+//!    after_id)`), reading at most 64 index entries per key.
+//! 2. **Ids.** Each key's records are one ordered list in `(kind, key, record_id)`, so a
+//!    find is a merge of ordered lists that stops at the page:
+//!    - one tag or any-of: the union of the keys' lists (SQLite runs a compound `SELECT
+//!      ... UNION ... ORDER BY record_id LIMIT n` as a merge of its arms; PostgreSQL would
+//!      hash it, so each arm is cut to the page first);
+//!    - all-of: the smallest tag (by the estimate) drives, its keys' lists merged; a
+//!      tag with one key whose list is not much longer than the driver's candidates
+//!      (fewer than [`PROBE_COST`] entries per candidate) is intersected in the same
+//!      ordered pass (SQLite `INTERSECT` merge; a PostgreSQL join), and the other tags
+//!      are probed per candidate in `(kind, record_id, key)` (one index seek each). A page
+//!      then costs about what its candidates cost: a dense intersection stops early, and a
+//!      sparse one reads at most the driver's list and the merged lists.
+//!
+//! Key lists are padded with NULL keys to a power of two, so that a connection prepares
+//! a few statement shapes rather than one per key count. A range with more than 64
+//! distinct keys falls back to the range query (every match read, deduplicated and
+//! sorted): fine for whole results, slow for pages of very broad prefixes.
 
 use portcullis_authz::tag::Tag;
 use sqlx::{AssertSqlSafe, Row};
@@ -611,6 +639,9 @@ fn plan_all_of(
                     3 + binds.len()
                 ));
             }
+            // Probes name the driver's row and every joined row, so that they run after
+            // the intersection (a probe naming one relation is pushed down to its scan,
+            // and runs for each of its rows).
             for (i, r) in probed.iter().enumerate() {
                 sql.push_str(if i == 0 { " WHERE " } else { " AND " });
                 binds.push(Some(r.lo.clone()));
@@ -619,8 +650,11 @@ fn plan_all_of(
                 // and, misjudging sizes, may read the probed tag's whole range first.
                 sql.push_str(&format!(
                     "(SELECT 1 FROM tags AS p{i} WHERE p{i}.kind = $1 \
-                     AND p{i}.record_id = d.record_id AND p{i}.key >= ${} AND p{i}.key < ${} \
+                     AND p{i}.record_id = d.record_id{} AND p{i}.key >= ${} AND p{i}.key < ${} \
                      LIMIT 1) IS NOT NULL",
+                    (0..merged.len())
+                        .map(|j| format!(" AND p{i}.record_id = m{j}.record_id"))
+                        .collect::<String>(),
                     2 + binds.len(),
                     3 + binds.len()
                 ));
