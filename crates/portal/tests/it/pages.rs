@@ -995,3 +995,96 @@ async fn bad_input_gets_a_4xx_page() {
     );
     assert_ne!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
 }
+
+#[tokio::test]
+async fn every_form_checks_csrf_origin_and_fields() {
+    let h = H::new().await;
+    h.user("ann", "ann@example.org").await;
+    let mut b = B::new(&h);
+    b.submit("/auth/login", &[("username", "ann"), ("password", PW)])
+        .await;
+    let forms = [
+        "/auth/login",
+        "/auth/register",
+        "/auth/verify_email",
+        "/auth/request_reset_password",
+        "/auth/reset_password",
+        "/auth/profile",
+        "/auth/change_password",
+        "/auth/change_email",
+        "/auth/logout",
+    ];
+    let token = csrf(&b.get("/auth/profile").await.raw);
+    for path in forms {
+        // Without the token, and with another session's token: 403, nothing done.
+        let r = b.post(path, &[("first_name", "Mallory")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.raw);
+        assert!(r.raw.contains("role=\"alert\""), "{path}");
+        assert_page_headers(&r);
+        let mut other = B::new(&h);
+        let theirs = csrf(&other.get("/auth/login").await.raw);
+        let r = b
+            .post(path, &[("csrf_token", &theirs), ("first_name", "Mallory")])
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
+        // The right token from a foreign Origin: 403 as well.
+        let mut req = H::request(
+            "POST",
+            path,
+            Some("application/x-www-form-urlencoded"),
+            encode(&[("csrf_token", &token), ("first_name", "Mallory")]),
+            b.cookie.as_deref(),
+        );
+        req.headers_mut()
+            .insert(header::ORIGIN, "null".parse().unwrap());
+        assert_eq!(h.send(req).await.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    // Still logged in, nothing changed.
+    let profile = b.get("/auth/profile").await;
+    assert_eq!(profile.status, StatusCode::OK);
+    assert!(!profile.raw.contains("Mallory"));
+    // Field errors on each logged-in form and the reset request.
+    let long = "n".repeat(300);
+    for (path, fields, field) in [
+        (
+            "/auth/profile",
+            vec![("first_name", long.as_str()), ("last_name", "x")],
+            "first_name",
+        ),
+        (
+            "/auth/change_password",
+            vec![
+                ("old_password", PW),
+                ("new_password", NEW_PW),
+                ("new_password2", "something else entirely"),
+            ],
+            "new_password2",
+        ),
+        (
+            "/auth/change_email",
+            vec![("new_email", "no at sign"), ("password", PW)],
+            "new_email",
+        ),
+        (
+            "/auth/change_email",
+            vec![("new_email", "ann@example.org"), ("password", PW)],
+            "new_email",
+        ),
+        ("/auth/request_reset_password", vec![("email", "")], "email"),
+        (
+            "/auth/login",
+            vec![("username", ""), ("password", "")],
+            "username",
+        ),
+    ] {
+        let r = b.submit(path, &fields).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}: {}", r.raw);
+        assert!(
+            r.raw
+                .contains(&format!("id=\"{field}-error\" role=\"alert\"")),
+            "{path}: {}",
+            r.raw
+        );
+        assert_accessible(&r.raw);
+    }
+}
