@@ -387,7 +387,7 @@ pub(crate) async fn group_detail(admin: &Admin, group: &str) -> R<GroupDetail> {
 }
 
 /// A user named by an administrator: an id, or a username or e-mail address.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, JsonSchema)]
 #[serde(untagged)]
 pub(crate) enum UserRef {
     /// The user id.

@@ -340,35 +340,28 @@ pub(crate) struct TokenIn {
     /// Lifetime in days (1 to 3650); without it the token does not expire.
     #[serde(default)]
     #[schemars(with = "Option<u32>")]
-    expires_in_days: Option<NumOrText>,
+    expires_in_days: Option<Value>,
 }
 
-/// A number in JSON, or its decimal text in a form.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub(crate) enum NumOrText {
-    Num(u64),
-    Text(String),
-}
-
-impl NumOrText {
-    fn get(&self, field: &str) -> Result<Option<u32>, ApiError> {
-        let n = match self {
-            NumOrText::Num(n) => Some(*n),
-            NumOrText::Text(s) if s.is_empty() => return Ok(None),
-            NumOrText::Text(s) => s.parse::<u64>().ok(),
-        };
-        n.and_then(|n| u32::try_from(n).ok())
-            .map(Some)
-            .ok_or_else(|| ApiError::bad("invalid input").field(field, "must be a whole number"))
-    }
+/// A whole number from JSON (a number) or a form (its decimal text; empty: none).
+fn whole_number(field: &str, v: &Value) -> Result<Option<u32>, ApiError> {
+    let n = match v {
+        Value::Null => return Ok(None),
+        Value::String(s) if s.is_empty() => return Ok(None),
+        Value::String(s) => s.parse::<u64>().ok(),
+        Value::Number(n) => n.as_u64(),
+        _ => None,
+    };
+    n.and_then(|n| u32::try_from(n).ok())
+        .map(Some)
+        .ok_or_else(|| ApiError::bad("invalid input").field(field, "must be a whole number"))
 }
 
 async fn tokens_create(State(st): State<PortalState>, path: IdPath, req: Request) -> ApiResult {
     let (admin, t): (Admin, TokenIn) = change(&st, req).await?;
     let id = id_of(path, "id")?;
     let days = match &t.expires_in_days {
-        Some(v) => v.get("expires_in_days")?,
+        Some(v) => whole_number("expires_in_days", v)?,
         None => None,
     };
     let created = actions::create_token(&admin, id, &t.name, days).await?;
@@ -438,13 +431,26 @@ async fn members_list(State(st): State<PortalState>, path: NamePath, req: Reques
 #[serde(deny_unknown_fields)]
 pub(crate) struct MemberIn {
     /// The user's id, or username or e-mail address.
-    user: UserRef,
+    #[schemars(with = "UserRef")]
+    user: Value,
 }
 
 async fn members_add(State(st): State<PortalState>, path: NamePath, req: Request) -> ApiResult {
     let (admin, m): (Admin, MemberIn) = change(&st, req).await?;
     let name = name_of(path)?;
-    let user = actions::add_member(&admin, &name, &m.user).await?;
+    let user_ref = match m.user {
+        Value::Number(n) => UserRef::Id(
+            n.as_i64()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| ApiError::bad("invalid input").field("user", "not a valid id"))?,
+        ),
+        Value::String(s) => UserRef::Name(s),
+        _ => {
+            return Err(ApiError::bad("invalid input")
+                .field("user", "an id, or a username or e-mail address"));
+        }
+    };
+    let user = actions::add_member(&admin, &name, &user_ref).await?;
     Ok(answer("member added", &UserAnswer { user }))
 }
 

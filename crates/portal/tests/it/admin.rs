@@ -605,6 +605,11 @@ async fn groups_members_and_permissions() {
         StatusCode::CONFLICT,
         "dup",
     );
+    for bad in [json!({"x": 1}), json!(-4), json!(null), json!(1.5)] {
+        let r = call(&h, "POST", &m, Some(json!({"user": bad})), Some(&admin)).await;
+        err(&r, StatusCode::BAD_REQUEST, "bad user");
+        assert!(r.body["errors"]["user"].is_string(), "{}", r.raw);
+    }
     err(
         &call(
             &h,
@@ -968,6 +973,14 @@ async fn api_tokens_are_created_once_listed_and_revoked() {
         ),
         (
             json!({"name": "x", "expires_in_days": 99_999_999_999u64}),
+            "expires_in_days",
+        ),
+        (
+            json!({"name": "x", "expires_in_days": -3}),
+            "expires_in_days",
+        ),
+        (
+            json!({"name": "x", "expires_in_days": [1]}),
             "expires_in_days",
         ),
     ] {
