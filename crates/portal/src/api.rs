@@ -171,10 +171,7 @@ async fn json_post<T: DeserializeOwned>(
                 .iter()
                 .position(|(k, _)| k == CSRF_FIELD)
                 .map(|i| pairs.remove(i).1);
-            let session = st.inner.sessions.load(ctx.cookie()).await.ok().flatten();
-            let ok = supplied
-                .is_some_and(|t| SessionCsrfStorage::new().check_token(session.as_ref(), &t));
-            if !ok {
+            if !csrf_valid(st, &ctx, supplied.as_deref()).await {
                 ctx.audit(AuditEvent::new("csrf_refused")).await;
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
@@ -184,6 +181,13 @@ async fn json_post<T: DeserializeOwned>(
             Ok((ctx, form_to(pairs)?))
         }
     }
+}
+
+/// Whether `supplied` is the CSRF token of the request's session (JSON API form posts
+/// and the HTML pages check tokens through this one function).
+pub(crate) async fn csrf_valid(st: &PortalState, ctx: &Ctx, supplied: Option<&str>) -> bool {
+    let session = st.inner.sessions.load(ctx.cookie()).await.ok().flatten();
+    supplied.is_some_and(|t| SessionCsrfStorage::new().check_token(session.as_ref(), t))
 }
 
 /// A user as the API shows it.

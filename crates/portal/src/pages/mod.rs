@@ -39,12 +39,11 @@ use axum::routing::get;
 use http::request::Parts;
 use http::{HeaderValue, StatusCode, header};
 use portcullis_store::{AuditEvent, User};
-use portcullis_web::csrf::SessionCsrfStorage;
 use serde_json::{Map, Value, json};
 
 pub(crate) use templates::PageTemplates;
 
-use crate::api::{CSRF_FIELD, check_origin, csrf_token};
+use crate::api::{CSRF_FIELD, check_origin, csrf_token, csrf_valid};
 use crate::ctx::{Ctx, current};
 use crate::envelope::{ApiError, Incoming, read_body};
 use crate::flows::{
@@ -362,12 +361,7 @@ async fn read_post(st: &PortalState, req: Request) -> (Ctx, Result<Form, Refused
         Err(e) => return (ctx, Err(Refused::Request(e))),
     };
     let form = Form(pairs.into_iter().collect());
-    let session = st.inner.sessions.load(ctx.cookie()).await.ok().flatten();
-    let ok = form
-        .0
-        .get(CSRF_FIELD)
-        .is_some_and(|t| SessionCsrfStorage::new().check_token(session.as_ref(), t));
-    if !ok {
+    if !csrf_valid(st, &ctx, form.0.get(CSRF_FIELD).map(String::as_str)).await {
         ctx.audit(AuditEvent::new("csrf_refused")).await;
         return (ctx, Err(Refused::Csrf(form)));
     }
