@@ -204,46 +204,61 @@ impl Store {
         }
         let limit = limit.map_or(i64::MAX, i64::from);
         let all_of = mode == TagMatch::All && tags.len() > 1;
-        let mut ranges = self.tag_ranges(kind, tags, after_id, all_of).await?;
-        let plan = if all_of {
-            if ranges.iter().any(|r| !r.many && r.keys.is_empty()) {
-                return Ok(Vec::new());
-            }
-            plan_all_of(self.backend(), &mut ranges)
-        } else {
-            plan_any_of(self.backend(), &ranges)
-        };
-        let Some((sql, binds)) = plan else {
-            return self
-                .find_by_ranges(kind, &ranges, mode, after_id, limit)
-                .await;
-        };
-        if binds.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.fetch_ids(&sql, kind, after_id, limit, &binds).await
-    }
-
-    /// Runs a find statement whose `$1`, `$2` and `$3` are the kind, `after_id` and the
-    /// limit, followed by `binds`.
-    async fn fetch_ids(
-        &self,
-        sql: &str,
-        kind: &str,
-        after_id: i64,
-        limit: i64,
-        binds: &[Option<String>],
-    ) -> Result<Vec<i64>> {
+        let backend = self.backend();
+        let keys_sql = self.keys_sql(tags.len(), all_of);
+        let bounds: Vec<(String, String)> = tags.iter().map(Tag::key_range).collect();
+        // Both statements on one connection: one pool acquisition per find, and the
+        // connection's cache of prepared statements serves both.
         self.retry(|| async {
             on_pool!(&self.inner.backend, pool => {
-                let mut q = sqlx::query(AssertSqlSafe(sql.to_owned()))
+                let mut conn = pool.acquire().await?;
+                let mut q = sqlx::query(AssertSqlSafe(keys_sql.clone())).bind(kind);
+                if all_of {
+                    q = q.bind(after_id);
+                }
+                for (lo, hi) in &bounds {
+                    q = q.bind(lo.clone()).bind(hi.clone());
+                }
+                let rows = q.fetch_all(&mut *conn).await?;
+                let mut found = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    let i: i64 = r.try_get("i")?;
+                    let key: String = r.try_get("key")?;
+                    let est = if all_of {
+                        let n: i64 = r.try_get("n")?;
+                        let p: Option<i64> = r.try_get("p")?;
+                        let bottom: Option<i64> = r.try_get("bottom")?;
+                        let top: Option<i64> = r.try_get("top")?;
+                        Some([n, p.unwrap_or(0), bottom.unwrap_or(0), top.unwrap_or(0)])
+                    } else {
+                        None
+                    };
+                    found.push((i, key, est));
+                }
+                let mut ranges = ranges_from_keys(&bounds, found, after_id);
+                let plan = if all_of {
+                    if ranges.iter().any(|r| !r.many && r.keys.is_empty()) {
+                        return Ok(Vec::new());
+                    }
+                    plan_all_of(backend, &mut ranges)
+                } else {
+                    plan_any_of(backend, &ranges)
+                };
+                let (sql, binds) = match plan {
+                    Some(plan) => plan,
+                    None => range_query(backend, &ranges, mode),
+                };
+                if binds.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut q = sqlx::query(AssertSqlSafe(sql))
                     .bind(kind)
                     .bind(after_id)
                     .bind(limit);
-                for b in binds {
+                for b in &binds {
                     q = q.bind(b.clone());
                 }
-                let rows = q.fetch_all(pool).await?;
+                let rows = q.fetch_all(&mut *conn).await?;
                 rows.iter()
                     .map(|r| r.try_get::<i64, _>(0).map_err(StoreError::from))
                     .collect()
@@ -252,21 +267,17 @@ impl Store {
         .await
     }
 
-    /// The distinct keys of each tag's range (at most [`MAX_KEYS`] + 1, in one statement:
-    /// a recursive skip scan, one index seek per key) and, when `estimate`, an estimate
-    /// of each range's records above `after_id` from the first [`SAMPLE`] ids of each key.
-    async fn tag_ranges(
-        &self,
-        kind: &str,
-        tags: &[Tag],
-        after_id: i64,
-        estimate: bool,
-    ) -> Result<Vec<Range>> {
+    /// The statement listing the distinct keys of each of `tags` ranges (at most
+    /// [`MAX_KEYS`] + 1, a recursive skip scan: one index seek per key) and, when
+    /// `estimate`, what estimates each range's records above `after_id`: the count
+    /// (up to [`SAMPLE`]) and the last of the first [`SAMPLE`] ids of each key, and the
+    /// kind's lowest and highest ids. `$1` is the kind, `$2` `after_id` (only with
+    /// `estimate`), then each range's bounds.
+    fn keys_sql(&self, tags: usize, estimate: bool) -> String {
         let (find, probe) = self.index_hints();
-        // `$1` is the kind, `$2` `after_id` (only for the estimate), then the ranges.
         let first = if estimate { 3 } else { 2 };
         let mut sql = String::from("WITH RECURSIVE r(i, lo, hi) AS (VALUES ");
-        for i in 0..tags.len() {
+        for i in 0..tags {
             if i > 0 {
                 sql.push_str(", ");
             }
@@ -298,112 +309,7 @@ impl Store {
             ));
         }
         sql.push_str(" FROM k WHERE k.key IS NOT NULL");
-        let mut ranges: Vec<Range> = tags
-            .iter()
-            .map(|t| {
-                let (lo, hi) = t.key_range();
-                Range {
-                    lo,
-                    hi,
-                    keys: Vec::new(),
-                    many: false,
-                    est: 0.0,
-                    span: 1.0,
-                }
-            })
-            .collect();
-        let bounds: Vec<(String, String)> = ranges
-            .iter()
-            .map(|r| (r.lo.clone(), r.hi.clone()))
-            .collect();
-        let rows: Vec<(i64, String, Option<[i64; 4]>)> = self
-            .retry(|| async {
-                on_pool!(&self.inner.backend, pool => {
-                    let mut q = sqlx::query(AssertSqlSafe(sql.clone())).bind(kind);
-                    if estimate {
-                        q = q.bind(after_id);
-                    }
-                    for (lo, hi) in &bounds {
-                        q = q.bind(lo.clone()).bind(hi.clone());
-                    }
-                    let rows = q.fetch_all(pool).await?;
-                    let mut out = Vec::with_capacity(rows.len());
-                    for r in &rows {
-                        let i: i64 = r.try_get("i")?;
-                        let key: String = r.try_get("key")?;
-                        let est = if estimate {
-                            let n: i64 = r.try_get("n")?;
-                            let p: Option<i64> = r.try_get("p")?;
-                            let bottom: Option<i64> = r.try_get("bottom")?;
-                            let top: Option<i64> = r.try_get("top")?;
-                            Some([n, p.unwrap_or(0), bottom.unwrap_or(0), top.unwrap_or(0)])
-                        } else {
-                            None
-                        };
-                        out.push((i, key, est));
-                    }
-                    Ok::<_, StoreError>(out)
-                })
-            })
-            .await?;
-        for (i, key, est) in rows {
-            let Some(r) = usize::try_from(i).ok().and_then(|i| ranges.get_mut(i)) else {
-                continue;
-            };
-            if r.keys.len() >= MAX_KEYS {
-                r.many = true;
-                continue;
-            }
-            r.keys.push(key);
-            if let Some([n, p, bottom, top]) = est {
-                // Ids above `base` are the key's candidates; `n` of them (all when fewer
-                // than SAMPLE) lie in `(base, p]`, so about n * (top - base) / (p - base).
-                let base = (after_id as f64).max(bottom as f64 - 1.0);
-                r.span = (top as f64 - base).max(1.0);
-                r.est += if n < SAMPLE || p as f64 <= base {
-                    n as f64
-                } else {
-                    n as f64 * ((top as f64 - base) / (p as f64 - base)).max(1.0)
-                };
-            }
-        }
-        Ok(ranges)
-    }
-
-    /// The range query (no per-key merge): every match of each range, deduplicated and
-    /// sorted. Used when a range holds more than [`MAX_KEYS`] distinct keys.
-    async fn find_by_ranges(
-        &self,
-        kind: &str,
-        ranges: &[Range],
-        mode: TagMatch,
-        after_id: i64,
-        limit: i64,
-    ) -> Result<Vec<i64>> {
-        let (find, _) = self.index_hints();
-        let op = match mode {
-            TagMatch::All => " INTERSECT ",
-            TagMatch::Any => " UNION ",
-        };
-        // One range can hold a record under several keys (`a/b` and `a/b/c`); two or
-        // more are deduplicated by INTERSECT / UNION.
-        let mut sql = String::from("SELECT DISTINCT record_id FROM (");
-        let mut binds: Vec<Option<String>> = Vec::with_capacity(2 * ranges.len());
-        for (i, r) in ranges.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(op);
-            }
-            sql.push_str(&format!(
-                "SELECT record_id FROM tags{find} WHERE kind = $1 AND key >= ${} \
-                 AND key < ${} AND record_id > $2",
-                4 + 2 * i,
-                5 + 2 * i
-            ));
-            binds.push(Some(r.lo.clone()));
-            binds.push(Some(r.hi.clone()));
-        }
-        sql.push_str(") AS found ORDER BY record_id LIMIT $3");
-        self.fetch_ids(&sql, kind, after_id, limit, &binds).await
+        sql
     }
 
     /// SQLite's planner, without statistics for each key, may prefer the wrong index:
@@ -476,6 +382,84 @@ impl Store {
         self.tags_changed(kind, id);
         Ok(n)
     }
+}
+
+/// The ranges of `bounds` with the keys (and estimates) the keys statement found.
+fn ranges_from_keys(
+    bounds: &[(String, String)],
+    found: Vec<(i64, String, Option<[i64; 4]>)>,
+    after_id: i64,
+) -> Vec<Range> {
+    let mut ranges: Vec<Range> = bounds
+        .iter()
+        .map(|(lo, hi)| Range {
+            lo: lo.clone(),
+            hi: hi.clone(),
+            keys: Vec::new(),
+            many: false,
+            est: 0.0,
+            span: 1.0,
+        })
+        .collect();
+    for (i, key, est) in found {
+        let Some(r) = usize::try_from(i).ok().and_then(|i| ranges.get_mut(i)) else {
+            continue;
+        };
+        if r.keys.len() >= MAX_KEYS {
+            r.many = true;
+            continue;
+        }
+        r.keys.push(key);
+        if let Some([n, p, bottom, top]) = est {
+            // Ids above `base` are the key's candidates; `n` of them (all when fewer
+            // than SAMPLE) lie in `(base, p]`, so about n * (top - base) / (p - base).
+            let base = (after_id as f64).max(bottom as f64 - 1.0);
+            r.span = (top as f64 - base).max(1.0);
+            r.est += if n < SAMPLE || p as f64 <= base {
+                n as f64
+            } else {
+                n as f64 * ((top as f64 - base) / (p as f64 - base)).max(1.0)
+            };
+        }
+    }
+    ranges
+}
+
+/// The range query (no per-key merge): every match of each range, deduplicated and
+/// sorted. Used when a range holds more than [`MAX_KEYS`] distinct keys.
+fn range_query(
+    backend: BackendKind,
+    ranges: &[Range],
+    mode: TagMatch,
+) -> (String, Vec<Option<String>>) {
+    let find = if backend == BackendKind::Sqlite {
+        " INDEXED BY tags_find"
+    } else {
+        ""
+    };
+    let op = match mode {
+        TagMatch::All => " INTERSECT ",
+        TagMatch::Any => " UNION ",
+    };
+    // One range can hold a record under several keys (`a/b` and `a/b/c`); two or more
+    // are deduplicated by INTERSECT / UNION.
+    let mut sql = String::from("SELECT DISTINCT record_id FROM (");
+    let mut binds: Vec<Option<String>> = Vec::with_capacity(2 * ranges.len());
+    for (i, r) in ranges.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(op);
+        }
+        sql.push_str(&format!(
+            "SELECT record_id FROM tags{find} WHERE kind = $1 AND key >= ${} \
+             AND key < ${} AND record_id > $2",
+            4 + 2 * i,
+            5 + 2 * i
+        ));
+        binds.push(Some(r.lo.clone()));
+        binds.push(Some(r.hi.clone()));
+    }
+    sql.push_str(") AS found ORDER BY record_id LIMIT $3");
+    (sql, binds)
 }
 
 /// One tag of a find: its key range, and what [`Store::tag_ranges`] found in it.
