@@ -41,7 +41,7 @@
 //!
 //! | status | when | headers | body |
 //! |---|---|---|---|
-//! | 200 | allowed | `X-Auth-User` (username), `X-Auth-User-Id`, `X-Auth-Email` (if any), `X-Auth-Groups` (group names, comma-separated, possibly empty); none of them for an anonymous request to a public path | `allowed` |
+//! | 200 | allowed | `X-Auth-User` (username), `X-Auth-User-Id`, `X-Auth-Email`, `X-Auth-Groups` (group names, comma-separated); always all four, empty when unknown (an anonymous request to a public path, a user without e-mail or groups) | `allowed` |
 //! | 401 | anonymous (or a predicate that logging in may satisfy) | `X-Auth-Login` and `Location`: `{public_url}/auth/login?came_from=<original URL>`; `WWW-Authenticate: Bearer realm="portcullis"` | the denial's message and the login URL |
 //! | 302 | as 401, with `?redirect=1`, original method GET or HEAD and a browser `Accept` | `Location`, `X-Auth-Login` | the login URL |
 //! | 403 | authenticated, not allowed | `X-Auth-Login` (to switch users) | the denial's message (an HTML page for browsers) |

@@ -54,15 +54,22 @@ pub(crate) struct Allowed {
     pub(crate) groups: Vec<String>,
 }
 
-/// 200: allowed. Anonymous requests to public paths get no `X-Auth-*` headers.
+/// 200: allowed. The four identity headers are always present, empty for an anonymous
+/// request to a public path (and `X-Auth-Email` for a user without one): a proxy that
+/// copies them (Traefik `authResponseHeaders`, Caddy `copy_headers`) then always
+/// overwrites a client's own copies, and nginx drops empty ones.
 pub(crate) fn allow(user: Option<&Allowed>) -> Response {
     let mut resp = base(
         StatusCode::OK,
         "text/plain; charset=utf-8",
         "allowed\n".to_owned(),
     );
+    let h = resp.headers_mut();
+    let empty = HeaderValue::from_static("");
+    for name in [X_AUTH_USER, X_AUTH_USER_ID, X_AUTH_EMAIL, X_AUTH_GROUPS] {
+        h.insert(name, empty.clone());
+    }
     if let Some(u) = user {
-        let h = resp.headers_mut();
         h.insert(X_AUTH_USER, value(&u.username));
         h.insert(X_AUTH_USER_ID, value(&u.user_id.to_string()));
         if let Some(e) = &u.email {

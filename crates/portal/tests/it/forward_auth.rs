@@ -189,10 +189,18 @@ async fn anonymous_is_sent_to_login_with_the_original_url() {
         r.header("x-auth-login"),
         Some("https://portal.test/auth/login?came_from=/docs")
     );
-    // Public paths answer 200 without identity headers.
+    // Public paths answer 200 with empty identity headers (so that a proxy copying them
+    // overwrites a client's own).
     let r = fa.verify("/public/readme", &[]).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert!(r.header("x-auth-user").is_none() && r.header("x-auth-groups").is_none());
+    for h in [
+        "x-auth-user",
+        "x-auth-user-id",
+        "x-auth-email",
+        "x-auth-groups",
+    ] {
+        assert_eq!(r.header(h), Some(""), "{h}");
+    }
 }
 
 #[tokio::test]
