@@ -1,0 +1,426 @@
+//! The page handlers: thin adapters between forms and [`crate::flows`].
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use http::{HeaderValue, StatusCode, header};
+use portcullis_store::User;
+use serde_json::{Value, json};
+
+use crate::ctx::{Ctx, current};
+use crate::flows::{
+    self, ChangeEmailIn, ChangePasswordIn, LoginIn, ProfileIn, RegisterIn, Registered, ResetIn,
+    ResetRequestIn, Verified,
+};
+use crate::state::PortalState;
+
+use super::form::*;
+use super::page::*;
+
+pub(super) async fn css(State(st): State<PortalState>) -> Response {
+    let mut resp = Response::new(Body::from(st.inner.pages.css()));
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    resp
+}
+
+/// A GET of a form page: renders `spec` with `values`; `notice` from the query flag.
+pub(super) async fn show(
+    st: &PortalState,
+    ctx: &Ctx,
+    q: &HashMap<String, String>,
+    spec: &FormSpec,
+    values: Value,
+) -> Response {
+    let mut page = Page::new(spec.template).set("values", values);
+    if let Some(n) = q.get("notice").and_then(|k| notice(k)) {
+        page = page.set("notice", n);
+    }
+    page.finish(st, ctx).await
+}
+
+/// Splits a GET into its context and query (or answers 400).
+pub(super) async fn get_parts(
+    st: &PortalState,
+    req: Request,
+) -> (Ctx, Result<HashMap<String, String>, Response>) {
+    let (parts, _) = req.into_parts();
+    let ctx = Ctx::new(st, &parts);
+    match query(&parts) {
+        Ok(q) => (ctx, Ok(q)),
+        Err(e) => {
+            let resp = request_error(st, &ctx, e).await;
+            (ctx, Err(resp))
+        }
+    }
+}
+
+pub(super) async fn login_get(State(st): State<PortalState>, req: Request) -> Response {
+    let (ctx, q) = get_parts(&st, req).await;
+    let q = match q {
+        Ok(q) => q,
+        Err(resp) => return resp,
+    };
+    let came_from = q
+        .get("came_from")
+        .and_then(|c| st.inner.config.safe_came_from(c))
+        .unwrap_or_default();
+    show(&st, &ctx, &q, &LOGIN, json!({"came_from": came_from})).await
+}
+
+pub(super) async fn login_post(State(st): State<PortalState>, req: Request) -> Response {
+    let (ctx, form) = read_post(&st, req).await;
+    let form = match form {
+        Ok(f) => f,
+        Err(why) => return refused(&st, &ctx, why, &LOGIN).await,
+    };
+    let input = LoginIn {
+        email: None,
+        username: Some(form.get("username")),
+        password: form.get("password"),
+        remember: Some(form.opt("remember").is_some()),
+    };
+    match flows::login(&st, &ctx, input).await {
+        Ok(done) => {
+            let target = form
+                .opt("came_from")
+                .and_then(|c| st.inner.config.safe_came_from(&c))
+                .filter(|c| HeaderValue::from_str(c).is_ok())
+                .unwrap_or_else(|| "/auth/profile".to_owned());
+            see_other(&st, &target, Some(&done.cookie))
+        }
+        Err(e) => form_error(&st, &ctx, &LOGIN, &form, e).await,
+    }
+}
+
+pub(super) async fn register_get(State(st): State<PortalState>, req: Request) -> Response {
+    let (ctx, q) = get_parts(&st, req).await;
+    let q = match q {
+        Ok(q) => q,
+        Err(resp) => return resp,
+    };
+    if q.get("done").is_some_and(|d| d == "check_mail") {
+        return Page::message(
+            StatusCode::OK,
+            "Check your mail",
+            "If the address can be used, we sent it a message: open the link in it to activate your account.",
+        )
+        .set("notice", "Registration received.")
+        .links(&[("/auth/login", "Log in")])
+        .finish(&st, &ctx)
+        .await;
+    }
+    if !st.inner.config.registration {
+        return Page::message(StatusCode::FORBIDDEN, "Registration is closed", "")
+            .alert("Registration is disabled on this site.")
+            .finish(&st, &ctx)
+            .await;
+    }
+    show(&st, &ctx, &q, &REGISTER, json!({})).await
+}
+
+pub(super) async fn register_post(State(st): State<PortalState>, req: Request) -> Response {
+    let (ctx, form) = read_post(&st, req).await;
+    let form = match form {
+        Ok(f) => f,
+        Err(why) => return refused(&st, &ctx, why, &REGISTER).await,
+    };
+    let input = RegisterIn {
+        email: form.get("email"),
+        password: form.get("password"),
+        password2: Some(form.get("password2")),
+        username: form.opt("username"),
+        first_name: form.get("first_name"),
+        last_name: form.get("last_name"),
+    };
+    match flows::register(&st, &ctx, input).await {
+        Ok(Registered::CheckMail) => see_other(&st, "/auth/register?done=check_mail", None),
+        Ok(Registered::Done) => see_other(&st, "/auth/login?notice=registered", None),
+        Err(e) => form_error(&st, &ctx, &REGISTER, &form, e).await,
+    }
+}
+
+pub(super) async fn verify_get(State(st): State<PortalState>, req: Request) -> Response {
+    let (ctx, q) = get_parts(&st, req).await;
+    let q = match q {
+        Ok(q) => q,
+        Err(resp) => return resp,
+    };
+    match q.get("done").map(String::as_str) {
+        Some("verified") => {
+            return Page::message(StatusCode::OK, "E-mail address verified", "")
+                .set(
+                    "notice",
+                    "Your e-mail address is verified: you can log in now.",
+                )
+                .links(&[("/auth/login", "Log in")])
+                .finish(&st, &ctx)
+                .await;
+        }
+        Some("email_changed") => {
+            return Page::message(StatusCode::OK, "E-mail address changed", "")
+                .set("notice", "Your new e-mail address is confirmed and in use.")
+                .links(&[("/auth/profile", "Your profile"), ("/auth/login", "Log in")])
+                .finish(&st, &ctx)
+                .await;
+        }
+        _ => {}
+    }
+    match q.get("token").filter(|t| !t.is_empty()) {
+        Some(token) => show(&st, &ctx, &q, &VERIFY, json!({"token": token})).await,
+        None => {
+            bad_link(
+                &st,
+                &ctx,
+                "This link has no token: copy the whole link from the mail.",
+            )
+            .await
+        }
+    }
+}
+
+pub(super) async fn bad_link(st: &PortalState, ctx: &Ctx, text: &str) -> Response {
+    Page::message(StatusCode::BAD_REQUEST, "Invalid link", "")
+        .alert(text)
+        .links(&[
+            ("/auth/login", "Log in"),
+            (
+                "/auth/request_reset_password",
+                "Get a new password-reset link",
+            ),
+        ])
+        .finish(st, ctx)
+        .await
+}
+
+pub(super) const EXPIRED: &str = "This link is invalid, was already used or has expired.";
+
+pub(super) async fn verify_post(State(st): State<PortalState>, req: Request) -> Response {
+    let (ctx, form) = read_post(&st, req).await;
+    let form = match form {
+        Ok(f) => f,
+        Err(why) => return refused(&st, &ctx, why, &VERIFY).await,
+    };
+    match flows::verify_email(&st, &ctx, &form.get("token")).await {
+        Ok(Verified::Account) => see_other(&st, "/auth/verify_email?done=verified", None),
+        Ok(Verified::EmailChanged) => see_other(&st, "/auth/verify_email?done=email_changed", None),
+        Err(e) if e.status == StatusCode::BAD_REQUEST => bad_link(&st, &ctx, EXPIRED).await,
+        Err(e) => form_error(&st, &ctx, &VERIFY, &form, e).await,
+    }
+}
+
+pub(super) async fn request_reset_get(State(st): State<PortalState>, req: Request) -> Response {
+    let (ctx, q) = get_parts(&st, req).await;
+    let q = match q {
+        Ok(q) => q,
+        Err(resp) => return resp,
+    };
+    if q.get("done").is_some_and(|d| d == "sent") {
+        return Page::message(
+            StatusCode::OK,
+            "Check your mail",
+            "If the address belongs to an account, we sent it a link to choose a new password.",
+        )
+        .set("notice", "Request received.")
+        .links(&[("/auth/login", "Log in")])
+        .finish(&st, &ctx)
+        .await;
+    }
+    show(&st, &ctx, &q, &REQUEST_RESET, json!({})).await
+}
+
+pub(super) async fn request_reset_post(State(st): State<PortalState>, req: Request) -> Response {
+    let (ctx, form) = read_post(&st, req).await;
+    let form = match form {
+        Ok(f) => f,
+        Err(why) => return refused(&st, &ctx, why, &REQUEST_RESET).await,
+    };
+    let input = ResetRequestIn {
+        email: form.get("email"),
+    };
+    match flows::request_reset(&st, &ctx, input).await {
+        Ok(()) => see_other(&st, "/auth/request_reset_password?done=sent", None),
+        Err(e) => form_error(&st, &ctx, &REQUEST_RESET, &form, e).await,
+    }
+}
+
+pub(super) async fn reset_get(State(st): State<PortalState>, req: Request) -> Response {
+    let (ctx, q) = get_parts(&st, req).await;
+    let q = match q {
+        Ok(q) => q,
+        Err(resp) => return resp,
+    };
+    match q.get("token").filter(|t| !t.is_empty()) {
+        Some(token) => show(&st, &ctx, &q, &RESET, json!({"token": token})).await,
+        None => {
+            bad_link(
+                &st,
+                &ctx,
+                "This link has no token: copy the whole link from the mail.",
+            )
+            .await
+        }
+    }
+}
+
+pub(super) async fn reset_post(State(st): State<PortalState>, req: Request) -> Response {
+    let (ctx, form) = read_post(&st, req).await;
+    let form = match form {
+        Ok(f) => f,
+        Err(why) => return refused(&st, &ctx, why, &RESET).await,
+    };
+    let input = ResetIn {
+        token: form.get("token"),
+        new_password: form.get("new_password"),
+        new_password2: Some(form.get("new_password2")),
+    };
+    match flows::reset_password(&st, &ctx, input).await {
+        Ok(()) => see_other(&st, "/auth/login?notice=password_reset", None),
+        Err(e) if e.errors.contains_key("token") => bad_link(&st, &ctx, EXPIRED).await,
+        Err(e) => form_error(&st, &ctx, &RESET, &form, e).await,
+    }
+}
+
+/// A logged-in GET: the page with the user's values, or `303` to the login page.
+pub(super) async fn user_get(
+    st: &PortalState,
+    req: Request,
+    path: &str,
+    spec: &FormSpec,
+    values: impl FnOnce(&User) -> Value,
+) -> Response {
+    let (ctx, q) = get_parts(st, req).await;
+    let q = match q {
+        Ok(q) => q,
+        Err(resp) => return resp,
+    };
+    match current(st, &ctx).await {
+        Ok(Some((user, _))) => {
+            let v = values(&user);
+            show(st, &ctx, &q, spec, v).await
+        }
+        Ok(None) => to_login(st, path),
+        Err(e) => request_error(st, &ctx, e).await,
+    }
+}
+
+/// A logged-in POST: the form and the user, or the answer already made.
+pub(super) async fn user_post(
+    st: &PortalState,
+    req: Request,
+    path: &str,
+    spec: &FormSpec,
+) -> Result<(Ctx, Form, User), Response> {
+    let (ctx, form) = read_post(st, req).await;
+    let form = match form {
+        Ok(f) => f,
+        Err(why) => return Err(refused(st, &ctx, why, spec).await),
+    };
+    match current(st, &ctx).await {
+        Ok(Some((user, _))) => Ok((ctx, form, user)),
+        Ok(None) => Err(to_login(st, path)),
+        Err(e) => Err(request_error(st, &ctx, e).await),
+    }
+}
+
+pub(super) async fn profile_get(State(st): State<PortalState>, req: Request) -> Response {
+    user_get(
+        &st,
+        req,
+        "/auth/profile",
+        &PROFILE,
+        |u| json!({"first_name": u.first_name, "last_name": u.last_name}),
+    )
+    .await
+}
+
+pub(super) async fn profile_post(State(st): State<PortalState>, req: Request) -> Response {
+    let (ctx, form, user) = match user_post(&st, req, "/auth/profile", &PROFILE).await {
+        Ok(x) => x,
+        Err(resp) => return resp,
+    };
+    let input = ProfileIn {
+        first_name: Some(form.get("first_name")),
+        last_name: Some(form.get("last_name")),
+    };
+    match flows::update_profile(&ctx, &user, input).await {
+        Ok(_) => see_other(&st, "/auth/profile?notice=profile_updated", None),
+        Err(e) => form_error(&st, &ctx, &PROFILE, &form, e).await,
+    }
+}
+
+pub(super) async fn change_password_get(State(st): State<PortalState>, req: Request) -> Response {
+    user_get(&st, req, "/auth/change_password", &CHANGE_PASSWORD, |_| {
+        json!({})
+    })
+    .await
+}
+
+pub(super) async fn change_password_post(State(st): State<PortalState>, req: Request) -> Response {
+    let (ctx, form, user) =
+        match user_post(&st, req, "/auth/change_password", &CHANGE_PASSWORD).await {
+            Ok(x) => x,
+            Err(resp) => return resp,
+        };
+    let input = ChangePasswordIn {
+        old_password: form.get("old_password"),
+        new_password: form.get("new_password"),
+        new_password2: Some(form.get("new_password2")),
+    };
+    match flows::change_password(&st, &ctx, &user, input).await {
+        Ok(cookie) => see_other(&st, "/auth/profile?notice=password_changed", Some(&cookie)),
+        Err(e) => form_error(&st, &ctx, &CHANGE_PASSWORD, &form, e).await,
+    }
+}
+
+pub(super) async fn change_email_get(State(st): State<PortalState>, req: Request) -> Response {
+    user_get(&st, req, "/auth/change_email", &CHANGE_EMAIL, |_| json!({})).await
+}
+
+pub(super) async fn change_email_post(State(st): State<PortalState>, req: Request) -> Response {
+    let (ctx, form, user) = match user_post(&st, req, "/auth/change_email", &CHANGE_EMAIL).await {
+        Ok(x) => x,
+        Err(resp) => return resp,
+    };
+    let input = ChangeEmailIn {
+        password: form.get("password"),
+        new_email: form.get("new_email"),
+    };
+    match flows::change_email(&st, &ctx, &user, input).await {
+        Ok(()) => see_other(&st, "/auth/profile?notice=email_change_requested", None),
+        Err(e) => form_error(&st, &ctx, &CHANGE_EMAIL, &form, e).await,
+    }
+}
+
+pub(super) async fn logout_get(State(st): State<PortalState>, req: Request) -> Response {
+    let (ctx, q) = get_parts(&st, req).await;
+    match q {
+        Ok(q) => show(&st, &ctx, &q, &LOGOUT, json!({})).await,
+        Err(resp) => resp,
+    }
+}
+
+pub(super) async fn logout_post(State(st): State<PortalState>, req: Request) -> Response {
+    let (ctx, form) = read_post(&st, req).await;
+    if let Err(why) = form {
+        return refused(&st, &ctx, why, &LOGOUT).await;
+    }
+    let user = current(&st, &ctx).await.ok().flatten().map(|(u, _)| u);
+    match flows::logout(&st, &ctx, user.as_ref()).await {
+        Ok(cookie) => see_other(&st, "/auth/login?notice=logged_out", Some(&cookie)),
+        Err(e) => request_error(&st, &ctx, e).await,
+    }
+}
