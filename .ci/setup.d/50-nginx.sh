@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Sourced by .ci/run. Installs Debian's nginx when missing, idempotently, for the
+# Sourced by .ci/run. Installs Debian's nginx (and caddy, below) when missing, idempotently, for the
 # forward-auth integration test (crates/cli/tests/it/nginx.rs: nginx `auth_request` in
 # front of a backend, asking `portcullis serve --policy` at /auth/verify), checks that it
 # has `http_auth_request_module`, and exports PORTCULLIS_TEST_NGINX (the binary).
@@ -30,5 +30,24 @@ portcullis_nginx_setup() {
   /usr/sbin/nginx -v 2>&1
   export PORTCULLIS_TEST_NGINX=/usr/sbin/nginx
 }
-# A machine without nginx still runs the rest of CI; the test then says it skipped.
+# Caddy's forward_auth, the other proxy the forward-auth tests drive (same file: one setup
+# for "reverse proxies in front of portcullis serve"); exports PORTCULLIS_TEST_CADDY.
+portcullis_caddy_setup() {
+  if ! [ -x /usr/bin/caddy ]; then
+    echo "installing caddy"
+    local made_policy=""
+    if ! [ -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+      made_policy=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq caddy >/dev/null
+    local status=$?
+    if [ -n "$made_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
+    [ "$status" -eq 0 ] || return 1
+  fi
+  /usr/bin/caddy version || return 1
+  export PORTCULLIS_TEST_CADDY=/usr/bin/caddy
+}
+# A machine without nginx or caddy still runs the rest of CI; the tests then say they skipped.
 portcullis_nginx_setup || echo "warning: nginx is unavailable: the nginx forward-auth test will skip"
+portcullis_caddy_setup || echo "warning: caddy is unavailable: the caddy forward-auth test will skip"

@@ -568,3 +568,128 @@ http {{
     assert_eq!(blocked.status, 302, "{blocked:?}");
     drop(nginx_proc);
 }
+
+/// Caddy's `forward_auth` with `?redirect=1` (Debian's `caddy`; `PORTCULLIS_TEST_CADDY`,
+/// installed by `.ci/setup.d/50-nginx.sh` beside nginx): Caddy hands every non-2xx answer
+/// to the client as it is, and copies the identity headers of a 2xx into the request.
+#[test]
+fn caddy_forward_auth_redirects_browsers_and_copies_identity() {
+    let Some(caddy) = std::env::var_os("PORTCULLIS_TEST_CADDY") else {
+        println!(
+            "skipped: PORTCULLIS_TEST_CADDY is not set (.ci/setup.d/50-nginx.sh installs \
+             Debian's caddy and sets it)"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("fa.sqlite").display());
+    create_users(dir.path(), &database);
+    let backend = start_backend();
+    let port = free_port();
+    let public = format!("http://127.0.0.1:{port}");
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(&policy, POLICY).unwrap();
+    let config = dir.path().join("portcullis.toml");
+    std::fs::write(
+        &config,
+        format!("public_url = \"{public}\"\ntrusted_proxies = [\"127.0.0.1\"]\n"),
+    )
+    .unwrap();
+    let (server, pc) = start_portcullis(dir.path(), &database, &config, &policy);
+    let caddyfile = dir.path().join("Caddyfile");
+    std::fs::write(
+        &caddyfile,
+        format!(
+            "{{\n\tadmin off\n\tauto_https off\n}}\n\
+             http://127.0.0.1:{port} {{\n\
+             \thandle /auth/verify {{\n\t\trespond 404\n\t}}\n\
+             \thandle /auth/* {{\n\t\treverse_proxy {pc}\n\t}}\n\
+             \thandle {{\n\
+             \t\tforward_auth {pc} {{\n\
+             \t\t\turi /auth/verify?redirect=1\n\
+             \t\t\tcopy_headers X-Auth-User X-Auth-Groups X-Auth-User-Id X-Auth-Email\n\
+             \t\t}}\n\
+             \t\treverse_proxy {backend}\n\
+             \t}}\n}}\n"
+        ),
+    )
+    .unwrap();
+    let home = dir.path().join("caddy-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let log = std::fs::File::create(dir.path().join("caddy.log")).unwrap();
+    let child = Command::new(&caddy)
+        .args(["run", "--adapter", "caddyfile", "--config"])
+        .arg(&caddyfile)
+        .env("HOME", &home)
+        .env("XDG_DATA_HOME", &home)
+        .env("XDG_CONFIG_HOME", &home)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let mut caddy_proc = Proc {
+        child,
+        stderr: Arc::new(Mutex::new(Vec::new())),
+    };
+    let context = || {
+        format!(
+            "portcullis:\n{}\ncaddy:\n{}",
+            server.stderr(),
+            std::fs::read_to_string(dir.path().join("caddy.log")).unwrap_or_default()
+        )
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        let exited = caddy_proc.child.try_wait().unwrap();
+        assert!(
+            exited.is_none() && Instant::now() < deadline,
+            "caddy did not listen ({exited:?}): {}",
+            context()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let html = ("Accept", "text/html");
+    // Anonymous: browsers get the 302 to the login page, API clients the 401.
+    let anon = get(&format!("{public}/docs?x=1"), &[html]);
+    assert_eq!(anon.status, 302, "{anon:?}\n{}", context());
+    assert_eq!(
+        anon.header("location"),
+        Some(
+            format!("{public}/auth/login?came_from=http%3A//127.0.0.1%3A{port}/docs%3Fx%3D1")
+                .as_str()
+        )
+    );
+    let api = get(&format!("{public}/docs"), &[("Accept", "application/json")]);
+    assert_eq!(api.status, 401, "{api:?}");
+    assert!(api.body.contains("Log in"), "{api:?}");
+    // Public: a client's own identity headers are overwritten (empty).
+    let open = get(
+        &format!("{public}/public/x"),
+        &[("X-Auth-User", "mallory"), ("X-Auth-Groups", "admin")],
+    );
+    assert_eq!(
+        open.body.trim(),
+        "backend uri=/public/x user= groups=",
+        "{}",
+        context()
+    );
+    // Logged in (through Caddy): the user's identity, whatever the client claims.
+    let alice = login(&public, "alice");
+    let bob = login(&public, "bob");
+    let ok = get(
+        &format!("{public}/private/r"),
+        &[("Cookie", &alice), ("X-Auth-User", "mallory")],
+    );
+    assert_eq!(ok.status, 200, "{ok:?}");
+    assert_eq!(
+        ok.body.trim(),
+        "backend uri=/private/r user=alice groups=editors"
+    );
+    let no = get(&format!("{public}/private/r"), &[html, ("Cookie", &bob)]);
+    assert_eq!(no.status, 403, "{no:?}");
+    assert!(no.body.contains("403 Forbidden"), "{no:?}");
+    // The endpoint is not reachable from outside.
+    assert_eq!(get(&format!("{public}/auth/verify"), &[]).status, 404);
+    drop(caddy_proc);
+}
