@@ -39,27 +39,47 @@ pub(crate) const RESET_PAGE: &str = "/auth/reset_password";
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RegisterIn {
+    /// The e-mail address (verified by mail when `verify_email` is on).
+    #[schemars(email, length(min = 3, max = 320))]
     pub(crate) email: String,
+    /// The password (the policy's minimum length, common passwords refused).
+    #[schemars(length(min = 1, max = 1024))]
     pub(crate) password: String,
+    /// The password again; must equal `password` when given.
     #[serde(default)]
+    #[schemars(length(max = 1024))]
     pub(crate) password2: Option<String>,
+    /// The username; the e-mail address when left out.
     #[serde(default)]
+    #[schemars(length(min = 1, max = 255))]
     pub(crate) username: Option<String>,
+    /// Given name.
     #[serde(default)]
+    #[schemars(length(max = 255))]
     pub(crate) first_name: String,
+    /// Family name.
     #[serde(default)]
+    #[schemars(length(max = 255))]
     pub(crate) last_name: String,
 }
 
-/// `login`.
+/// `login`: `email` or `username` (either may hold the username or the e-mail address).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LoginIn {
+    /// The username or e-mail address (give this or `username`, not both).
     #[serde(default)]
+    #[schemars(length(min = 1, max = 320))]
     pub(crate) email: Option<String>,
+    /// The username or e-mail address (give this or `email`, not both).
     #[serde(default)]
+    #[schemars(length(min = 1, max = 320))]
     pub(crate) username: Option<String>,
+    /// The password.
+    #[schemars(length(min = 1, max = 1024))]
     pub(crate) password: String,
+    /// Keep the session after the browser closes (recorded; the lifetime is the session
+    /// configuration's).
     #[serde(default)]
     pub(crate) remember: Option<bool>,
 }
@@ -73,9 +93,13 @@ pub(crate) struct Empty {}
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ProfileIn {
+    /// New given name (unchanged when left out).
     #[serde(default)]
+    #[schemars(length(max = 255))]
     pub(crate) first_name: Option<String>,
+    /// New family name (unchanged when left out).
     #[serde(default)]
+    #[schemars(length(max = 255))]
     pub(crate) last_name: Option<String>,
 }
 
@@ -83,9 +107,15 @@ pub(crate) struct ProfileIn {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ChangePasswordIn {
+    /// The current password.
+    #[schemars(length(min = 1, max = 1024))]
     pub(crate) old_password: String,
+    /// The new password (the policy's rules).
+    #[schemars(length(min = 1, max = 1024))]
     pub(crate) new_password: String,
+    /// The new password again; must equal `new_password` when given.
     #[serde(default)]
+    #[schemars(length(max = 1024))]
     pub(crate) new_password2: Option<String>,
 }
 
@@ -93,7 +123,11 @@ pub(crate) struct ChangePasswordIn {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ChangeEmailIn {
+    /// The current password.
+    #[schemars(length(min = 1, max = 1024))]
     pub(crate) password: String,
+    /// The new address; it replaces the old one once its mailed link is used.
+    #[schemars(email, length(min = 3, max = 320))]
     pub(crate) new_email: String,
 }
 
@@ -101,6 +135,8 @@ pub(crate) struct ChangeEmailIn {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TokenIn {
+    /// The token from the mailed link.
+    #[schemars(length(min = 1, max = 256))]
     pub(crate) token: String,
 }
 
@@ -108,6 +144,8 @@ pub(crate) struct TokenIn {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ResetRequestIn {
+    /// The account's e-mail address.
+    #[schemars(email, length(min = 3, max = 320))]
     pub(crate) email: String,
 }
 
@@ -115,9 +153,15 @@ pub(crate) struct ResetRequestIn {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ResetIn {
+    /// The token from the mailed link.
+    #[schemars(length(min = 1, max = 256))]
     pub(crate) token: String,
+    /// The new password (the policy's rules).
+    #[schemars(length(min = 1, max = 1024))]
     pub(crate) new_password: String,
+    /// The new password again; must equal `new_password` when given.
     #[serde(default)]
+    #[schemars(length(max = 1024))]
     pub(crate) new_password2: Option<String>,
 }
 
