@@ -1,5 +1,6 @@
 //! The admin UI under `/auth/admin/`: server-rendered pages (minijinja templates
-//! embedded from `templates/admin/`), usable without JavaScript.
+//! embedded from `templates/admin/`, each overridable by a file of the same name in
+//! `templates_dir/admin/`), usable without JavaScript.
 //!
 //! Every page answers with a Content-Security-Policy without scripts (`default-src
 //! 'none'`, the stylesheet from `'self'`, `frame-ancestors 'none'`), `Cache-Control:
@@ -9,8 +10,9 @@
 //! message kept in the session; the one exception is a new API token, whose secret is
 //! shown once in the answer to the post itself and stored nowhere.
 
-use std::collections::BTreeMap;
-use std::sync::LazyLock;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use axum::Router;
 use axum::body::Body;
@@ -20,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http::request::Parts;
 use http::{HeaderValue, StatusCode, header};
-use minijinja::{Environment, UndefinedBehavior, Value};
+use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, Value, escape_formatter};
 use portcullis_web::csrf::SessionCsrfStorage;
 use serde::Serialize;
 use serde_json::json;
@@ -29,6 +31,7 @@ use super::access::{self, Admin, check_form_token, check_origin, session_err};
 use super::actions::{self, AuditFilter, UserRef, UsersQuery, parse_id};
 use super::views::format_unix;
 use crate::envelope::{ApiError, Incoming, read_body};
+use crate::mail::templates::escape_html;
 use crate::state::PortalState;
 
 /// The built-in templates: `(name, source)`.
@@ -74,20 +77,85 @@ const FLASH_KEY: &str = "admin_flash";
 
 const HOME: &str = "/auth/admin/users";
 
-static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
+/// The environments by override directory (`templates_dir/admin`, or none), built once.
+type Envs = HashMap<Option<PathBuf>, Arc<Environment<'static>>>;
+static ENVS: LazyLock<Mutex<Envs>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && !name.contains(['/', '\\'])
+        && !name.contains("..")
+}
+
+/// Reads `dir/name` when `dir` is set and the file exists.
+fn read_override(dir: Option<&PathBuf>, name: &str) -> Result<Option<String>, std::io::Error> {
+    let Some(dir) = dir else {
+        return Ok(None);
+    };
+    match std::fs::read_to_string(dir.join(name)) {
+        Ok(s) => Ok(Some(s)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The built-in templates, each overridden by `dir/NAME` when that file exists (read
+/// when first used, then cached).
+fn build_env(dir: Option<PathBuf>) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
-    for (name, source) in TEMPLATES {
-        if let Err(e) = env.add_template(name, source) {
-            tracing::error!(error = %e, template = name, "invalid built-in admin template");
+    // `.html` is auto-escaped, without minijinja's `/` → `&#x2f;` (links stay readable).
+    env.set_formatter(|out, state, value| match value.as_str() {
+        Some(s) if matches!(state.auto_escape(), AutoEscape::Html) && !value.is_safe() => out
+            .write_str(&escape_html(s))
+            .map_err(|e| minijinja::Error::new(ErrorKind::WriteFailure, e.to_string())),
+        _ => escape_formatter(out, state, value),
+    });
+    env.set_loader(move |name| {
+        if !plain_name(name) {
+            return Ok(None);
         }
-    }
+        match read_override(dir.as_ref(), name) {
+            Ok(Some(source)) => return Ok(Some(source)),
+            Ok(None) => {}
+            Err(e) => {
+                return Err(minijinja::Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("cannot read the admin template `{name}`"),
+                )
+                .with_source(e));
+            }
+        }
+        Ok(TEMPLATES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, s)| (*s).to_owned()))
+    });
     env.add_filter("datetime", |v: Value| -> String {
         i64::try_from(v).map(format_unix).unwrap_or_default()
     });
     env.add_filter("seg", |v: String| -> String { seg(&v) });
     env
-});
+}
+
+/// The override directory of the admin templates: `templates_dir/admin`.
+fn override_dir(st: &PortalState) -> Option<PathBuf> {
+    st.inner
+        .config
+        .templates_dir
+        .as_ref()
+        .map(|d| d.join("admin"))
+}
+
+/// The template environment of `st`'s configuration.
+fn templates(st: &PortalState) -> Arc<Environment<'static>> {
+    let dir = override_dir(st);
+    let mut envs = ENVS.lock().unwrap_or_else(PoisonError::into_inner);
+    envs.entry(dir.clone())
+        .or_insert_with(|| Arc::new(build_env(dir)))
+        .clone()
+}
 
 /// Percent-encodes everything but RFC 3986's unreserved characters (a path segment or a
 /// query value).
@@ -103,47 +171,91 @@ pub(crate) fn seg(s: &str) -> String {
     out
 }
 
+/// A UI handler as a route: its outcome through [`finish`] (errors as pages of the
+/// state's templates).
+macro_rules! ui {
+    ($f:ident) => {
+        |State(st): State<PortalState>, req: Request| async move {
+            let r = $f(State(st.clone()), req).await;
+            finish(&st, r)
+        }
+    };
+    ($f:ident, path) => {
+        |State(st): State<PortalState>, path: IdPath, req: Request| async move {
+            let r = $f(State(st.clone()), path, req).await;
+            finish(&st, r)
+        }
+    };
+}
+
 /// The admin UI's routes.
 pub(crate) fn router() -> Router<PortalState> {
     Router::new()
         .route("/auth/admin", get(home))
         .route("/auth/admin/", get(home))
         .route("/auth/admin/static/admin.css", get(css))
-        .route("/auth/admin/users", get(users_page))
-        .route("/auth/admin/users/{id}", get(user_page))
-        .route("/auth/admin/users/{id}/block", post(user_block))
-        .route("/auth/admin/users/{id}/unblock", post(user_unblock))
-        .route("/auth/admin/users/{id}/force_reset", post(user_force_reset))
+        .route("/auth/admin/users", get(ui!(users_page)))
+        .route("/auth/admin/users/{id}", get(ui!(user_page, path)))
+        .route("/auth/admin/users/{id}/block", post(ui!(user_block, path)))
+        .route(
+            "/auth/admin/users/{id}/unblock",
+            post(ui!(user_unblock, path)),
+        )
+        .route(
+            "/auth/admin/users/{id}/force_reset",
+            post(ui!(user_force_reset, path)),
+        )
         .route(
             "/auth/admin/users/{id}/delete",
-            get(user_delete_confirm).post(user_delete),
+            get(ui!(user_delete_confirm, path)).post(ui!(user_delete, path)),
         )
-        .route("/auth/admin/users/{id}/groups", post(user_group_add))
+        .route(
+            "/auth/admin/users/{id}/groups",
+            post(ui!(user_group_add, path)),
+        )
         .route(
             "/auth/admin/users/{id}/groups/remove",
-            post(user_group_remove),
+            post(ui!(user_group_remove, path)),
         )
-        .route("/auth/admin/users/{id}/tags", post(user_tag_add))
-        .route("/auth/admin/users/{id}/tags/remove", post(user_tag_remove))
-        .route("/auth/admin/users/{id}/tokens", post(user_token_create))
-        .route("/auth/admin/tokens/{id}/revoke", post(token_revoke))
-        .route("/auth/admin/groups", get(groups_page).post(group_create))
-        .route("/auth/admin/groups/{name}", get(group_page))
+        .route("/auth/admin/users/{id}/tags", post(ui!(user_tag_add, path)))
+        .route(
+            "/auth/admin/users/{id}/tags/remove",
+            post(ui!(user_tag_remove, path)),
+        )
+        .route(
+            "/auth/admin/users/{id}/tokens",
+            post(ui!(user_token_create, path)),
+        )
+        .route(
+            "/auth/admin/tokens/{id}/revoke",
+            post(ui!(token_revoke, path)),
+        )
+        .route(
+            "/auth/admin/groups",
+            get(ui!(groups_page)).post(ui!(group_create)),
+        )
+        .route("/auth/admin/groups/{name}", get(ui!(group_page, path)))
         .route(
             "/auth/admin/groups/{name}/delete",
-            get(group_delete_confirm).post(group_delete),
+            get(ui!(group_delete_confirm, path)).post(ui!(group_delete, path)),
         )
-        .route("/auth/admin/groups/{name}/members", post(group_member_add))
+        .route(
+            "/auth/admin/groups/{name}/members",
+            post(ui!(group_member_add, path)),
+        )
         .route(
             "/auth/admin/groups/{name}/members/remove",
-            post(group_member_remove),
+            post(ui!(group_member_remove, path)),
         )
-        .route("/auth/admin/groups/{name}/permissions", post(group_grant))
+        .route(
+            "/auth/admin/groups/{name}/permissions",
+            post(ui!(group_grant, path)),
+        )
         .route(
             "/auth/admin/groups/{name}/permissions/remove",
-            post(group_revoke),
+            post(ui!(group_revoke, path)),
         )
-        .route("/auth/admin/audit", get(audit_page))
+        .route("/auth/admin/audit", get(ui!(audit_page)))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -204,8 +316,13 @@ fn to_value(v: &serde_json::Value) -> Value {
     }
 }
 
-fn render(status: StatusCode, name: &str, ctx: &serde_json::Value) -> Response {
-    let html = ENV.get_template(name).and_then(|t| t.render(to_value(ctx)));
+fn render(
+    env: &Environment<'_>,
+    status: StatusCode,
+    name: &str,
+    ctx: &serde_json::Value,
+) -> Response {
+    let html = env.get_template(name).and_then(|t| t.render(to_value(ctx)));
     match html {
         Ok(html) => {
             let mut resp = Response::new(Body::from(html));
@@ -223,29 +340,30 @@ fn render(status: StatusCode, name: &str, ctx: &serde_json::Value) -> Response {
     }
 }
 
-impl IntoResponse for UiError {
-    fn into_response(self) -> Response {
-        match self {
-            UiError::Login(came_from) => secure(redirect(&format!(
-                "/auth/login?came_from={}",
-                seg(&came_from)
-            ))),
-            UiError::Page(e) => {
-                let errors: Vec<serde_json::Value> = e
-                    .errors
-                    .iter()
-                    .map(|(k, v)| json!({"field": k, "message": v.as_str().unwrap_or("")}))
-                    .collect();
-                render(
-                    e.status,
-                    "error.html",
-                    &json!({
-                        "status": e.status.as_u16(),
-                        "message": e.message,
-                        "errors": errors,
-                    }),
-                )
-            }
+/// A handler's outcome as the answer: errors as pages of `st`'s templates.
+fn finish(st: &PortalState, result: UiResult) -> Response {
+    match result {
+        Ok(resp) => resp,
+        Err(UiError::Login(came_from)) => secure(redirect(&format!(
+            "/auth/login?came_from={}",
+            seg(&came_from)
+        ))),
+        Err(UiError::Page(e)) => {
+            let errors: Vec<serde_json::Value> = e
+                .errors
+                .iter()
+                .map(|(k, v)| json!({"field": k, "message": v.as_str().unwrap_or("")}))
+                .collect();
+            render(
+                &templates(st),
+                e.status,
+                "error.html",
+                &json!({
+                    "status": e.status.as_u16(),
+                    "message": e.message,
+                    "errors": errors,
+                }),
+            )
         }
     }
 }
@@ -290,6 +408,7 @@ async fn who(st: &PortalState, parts: &Parts, back: String) -> Result<Admin, UiE
 
 /// A page view: the administrator, the session's CSRF token, the flash message.
 struct View {
+    env: Arc<Environment<'static>>,
     admin: Admin,
     csrf: String,
     flash: Option<String>,
@@ -315,6 +434,7 @@ async fn view(st: &PortalState, parts: &Parts) -> Result<View, UiError> {
         None
     };
     Ok(View {
+        env: templates(st),
         admin,
         csrf,
         flash,
@@ -333,7 +453,7 @@ impl View {
             obj.insert("csrf".into(), json!(self.csrf));
             obj.insert("flash".into(), json!(self.flash));
         }
-        with_cookie(render(StatusCode::OK, name, &data), self.cookie)
+        with_cookie(render(&self.env, StatusCode::OK, name, &data), self.cookie)
     }
 }
 
@@ -457,8 +577,12 @@ async fn home() -> Response {
     secure(redirect(HOME))
 }
 
-async fn css() -> Response {
-    let mut resp = Response::new(Body::from(CSS));
+async fn css(State(st): State<PortalState>) -> Response {
+    let css = match read_override(override_dir(&st).as_ref(), "admin.css") {
+        Ok(Some(css)) => css,
+        _ => CSS.to_owned(),
+    };
+    let mut resp = Response::new(Body::from(css));
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/css; charset=utf-8"),
@@ -855,8 +979,9 @@ mod tests {
 
     #[test]
     fn every_template_parses() {
+        let env = build_env(None);
         for (name, _) in TEMPLATES {
-            assert!(ENV.get_template(name).is_ok(), "{name}");
+            assert!(env.get_template(name).is_ok(), "{name}");
         }
     }
 

@@ -2104,3 +2104,37 @@ async fn every_ui_form_rejects_bad_input_without_writing() {
     assert!(h.store.get_tags(USERS, pat).await.unwrap().is_empty());
     assert!(h.store.list_api_tokens(Some(pat)).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn ui_templates_and_style_are_overridable_from_templates_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin_dir = dir.path().join("admin");
+    std::fs::create_dir_all(&admin_dir).unwrap();
+    std::fs::write(
+        admin_dir.join("users.html"),
+        "{% extends \"base.html\" %}{% block content %}<p>Our users: {{ total }}</p>{% endblock %}",
+    )
+    .unwrap();
+    std::fs::write(admin_dir.join("admin.css"), "body { color: teal; }").unwrap();
+    let path = dir.path().to_owned();
+    let h = H::with(move |c| c.templates_dir = Some(path)).await;
+    let id = h.user("root", "root@example.org").await;
+    h.store.create_group("admin", "").await.unwrap();
+    h.store.grant_permission("admin", "admin").await.unwrap();
+    h.store.add_member(id, "admin").await.unwrap();
+    let admin = h.login("root", PW).await;
+    let r = page(&h, "/auth/admin/users", &admin).await;
+    assert!(r.raw.contains("<p>Our users: 1</p>"), "{}", r.raw);
+    assert!(
+        r.raw.contains("Portcullis admin"),
+        "the built-in base.html still frames it"
+    );
+    let css = h.get("/auth/admin/static/admin.css", None).await;
+    assert_eq!(css.raw, "body { color: teal; }");
+    // Templates that are not overridden stay built in.
+    let r = page(&h, "/auth/admin/groups", &admin).await;
+    assert!(r.raw.contains("New group"));
+    let r = h.get("/auth/admin/users/abc", Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.raw.contains("Error 400"));
+}
