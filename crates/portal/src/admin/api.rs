@@ -47,7 +47,9 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
                     .describe("With its memberships, tags and API tokens; ends its sessions. The audit log keeps its events. Refused (409) for your own account.")
                     .access(Access::Admin)
                     .tag("admin")
-                    .errors(&[400, 404, 409, 413, 415]),
+                    .optional_body::<Empty>()
+                    .also_form()
+                    .errors(&[404, 409]),
             ],
         )
         .route(
@@ -55,7 +57,7 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
             vec![
                 post(user_block, "Block a user")
                     .describe("The user can no longer log in and every session ends. Refused (409) for your own account.")
-                    .body::<Empty>()
+                    .optional_body::<Empty>()
                     .answers::<UserAnswer>()
                     .errors(&[404, 409]),
             ],
@@ -65,7 +67,7 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
             vec![
                 post(user_unblock, "Unblock a user")
                     .describe("Status `active` again, failed-login counter reset; 409 when the user is not blocked.")
-                    .body::<Empty>()
+                    .optional_body::<Empty>()
                     .answers::<UserAnswer>()
                     .errors(&[404, 409]),
             ],
@@ -75,7 +77,7 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
             vec![
                 post(user_force_reset, "Force a password reset")
                     .describe("Removes the password, ends every session and one-time link, and mails a reset link when the user has an address (`mailed`). Audited as `password_reset_forced`. Refused (409) for your own account.")
-                    .body::<Empty>()
+                    .optional_body::<Empty>()
                     .answers::<ForceResetAnswer>()
                     .errors(&[404, 409]),
             ],
@@ -99,7 +101,9 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
                 Op::delete(token_delete, "Revoke an API token")
                     .access(Access::Admin)
                     .tag("admin")
-                    .errors(&[400, 404, 413, 415]),
+                    .optional_body::<Empty>()
+                    .also_form()
+                    .errors(&[404]),
             ],
         )
         .route(
@@ -122,7 +126,9 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
                     .describe("With its memberships, permissions and tags.")
                     .access(Access::Admin)
                     .tag("admin")
-                    .errors(&[400, 404, 413, 415]),
+                    .optional_body::<Empty>()
+                    .also_form()
+                    .errors(&[404]),
             ],
         )
         .route(
@@ -144,7 +150,9 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
                 Op::delete(member_delete, "Remove a user from a group")
                     .access(Access::Admin)
                     .tag("admin")
-                    .errors(&[400, 404, 413, 415]),
+                    .optional_body::<Empty>()
+                    .also_form()
+                    .errors(&[404]),
             ],
         )
         .route(
@@ -166,13 +174,17 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
                     .describe("Like `POST .../permissions`, without the 409 when the permission is already granted. The body may be empty or `{}`.")
                     .access(Access::Admin)
                     .tag("admin")
+                    .optional_body::<Empty>()
+                    .also_form()
                     .answers::<PermissionsAnswer>()
-                    .errors(&[400, 404, 413, 415]),
+                    .errors(&[404]),
                 Op::delete(permission_delete, "Revoke a permission from a group")
                     .access(Access::Admin)
                     .tag("admin")
+                    .optional_body::<Empty>()
+                    .also_form()
                     .answers::<PermissionsAnswer>()
-                    .errors(&[400, 404, 413, 415]),
+                    .errors(&[404]),
             ],
         )
         .route(
@@ -200,6 +212,7 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
                     .describe("Removes exactly these tags, not their descendants. Audited as `tags_removed`.")
                     .access(Access::Admin)
                     .tag("admin")
+                    .also_form()
                     .body::<TagsIn>()
                     .answers::<TagsAnswer>()
                     .errors(&[404]),
