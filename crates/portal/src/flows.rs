@@ -78,8 +78,8 @@ pub(crate) struct LoginIn {
     /// The password.
     #[schemars(length(min = 1, max = 1024))]
     pub(crate) password: String,
-    /// Keep the session after the browser closes (recorded; the lifetime is the session
-    /// configuration's).
+    /// Keep the session cookie after the browser closes (`Max-Age` up to the session's
+    /// absolute expiry); server-side lifetimes are unchanged.
     #[serde(default)]
     pub(crate) remember: Option<bool>,
 }
@@ -456,12 +456,13 @@ pub(crate) async fn login(st: &PortalState, ctx: &Ctx, r: LoginIn) -> Result<Log
     st.inner.throttle.record_success(&login, ctx.addr, now);
     let sessions = &st.inner.sessions;
     let existing = sessions.load(ctx.cookie()).await.ok().flatten();
+    // "Keep me logged in": the cookie then outlives the browser (up to the session's
+    // absolute expiry); the server-side lifetimes are the same either way.
+    let remember = r.remember.unwrap_or(false);
     let (_, cookie) = sessions
-        .remember(existing, &user.id.to_string())
+        .remember_persistent(existing, &user.id.to_string(), remember)
         .await
         .map_err(session_err)?;
-    // `remember` is recorded; the cookie's lifetime is the session configuration's.
-    let remember = r.remember.unwrap_or(false);
     ctx.audit(
         AuditEvent::new("session_started")
             .user(user.id)

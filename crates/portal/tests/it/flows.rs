@@ -112,6 +112,43 @@ async fn register_verify_login_profile_logout() {
 }
 
 #[tokio::test]
+async fn remember_keeps_the_cookie_after_the_browser_closes() {
+    let h = H::new().await;
+    h.user("ann", "ann@example.com").await;
+    let set_cookie = |r: &crate::harness::Resp| {
+        r.headers
+            .get(http::header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let r = h
+        .post(
+            "/auth/api/login",
+            json!({"username": "ann", "password": PW}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+    assert!(!set_cookie(&r).contains("Max-Age"), "{}", set_cookie(&r));
+    let r = h
+        .post(
+            "/auth/api/login",
+            json!({"username": "ann", "password": PW, "remember": true}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+    // Up to the session's absolute expiry (12 h).
+    assert!(
+        set_cookie(&r).contains("Max-Age=43200"),
+        "{}",
+        set_cookie(&r)
+    );
+}
+
+#[tokio::test]
 async fn login_accepts_username_or_email_in_either_field() {
     let h = H::new().await;
     h.user("bob", "bob@example.org").await;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use portcullis_store::{Clock, SystemClock};
-use serde_json::Map;
+use serde_json::{Map, Value};
 
 use super::SessionError;
 use super::config::SessionConfig;
@@ -106,10 +106,17 @@ impl SessionManager {
         u64::try_from(left).unwrap_or(1)
     }
 
+    /// Whether `s`'s cookie outlives the browser: every session's with
+    /// [`SessionConfig::persistent`], or this one's because its user asked
+    /// ([`SessionManager::remember_persistent`]).
+    fn persistent(&self, s: &Session) -> bool {
+        self.config.persistent
+            || s.record.data.get(super::record::PERSISTENT_KEY) == Some(&Value::Bool(true))
+    }
+
     fn cookie_for(&self, s: &Session, now: i64) -> String {
         let max_age = self
-            .config
-            .persistent
+            .persistent(s)
             .then(|| u64::try_from(s.record.expires_at.saturating_sub(now).max(0)).unwrap_or(0));
         cookie::set_cookie(
             &self.config.cookie_name,
@@ -225,8 +232,7 @@ impl SessionManager {
         }
         session.changed = false;
         Ok(self
-            .config
-            .persistent
+            .persistent(session)
             .then(|| self.cookie_for(session, now)))
     }
 
@@ -285,6 +291,26 @@ impl SessionManager {
         current: Option<Session>,
         user_id: &str,
     ) -> Result<(Session, String), SessionError> {
+        self.remember_persistent(current, user_id, false).await
+    }
+
+    /// [`SessionManager::remember`] for a login form's "keep me logged in": with
+    /// `persistent`, this session's cookie carries `Max-Age` up to the absolute expiry
+    /// (the browser keeps it after closing), whatever [`SessionConfig::persistent`] says;
+    /// without, the configuration decides. The lifetimes on the server are unchanged.
+    pub async fn remember_persistent(
+        &self,
+        current: Option<Session>,
+        user_id: &str,
+        persistent: bool,
+    ) -> Result<(Session, String), SessionError> {
+        let mark = |data: &mut Map<String, Value>| {
+            if persistent {
+                data.insert(super::record::PERSISTENT_KEY.to_owned(), Value::Bool(true));
+            } else {
+                data.remove(super::record::PERSISTENT_KEY);
+            }
+        };
         if let Some(mut s) = current {
             // A different user logging in on this browser keeps no data of the previous one.
             if s.record.user_id.as_deref().is_some_and(|u| u != user_id) {
@@ -292,6 +318,7 @@ impl SessionManager {
             }
             // A CSRF token seen before the login must not work after it.
             s.record.data.remove(super::record::CSRF_TOKEN_KEY);
+            mark(&mut s.record.data);
             s.record.user_id = Some(user_id.to_owned());
             match self.rotate_inner(&mut s, true).await {
                 Ok(cookie) => return Ok((s, cookie)),
@@ -300,9 +327,11 @@ impl SessionManager {
             }
         }
         let now = self.now();
+        let mut data = Map::new();
+        mark(&mut data);
         let mut s = Session::new(
             SessionId::generate()?,
-            self.fresh_record(now, Some(user_id.to_owned()), Map::new()),
+            self.fresh_record(now, Some(user_id.to_owned()), data),
         );
         let cookie = self.save(&mut s).await?.unwrap_or_default();
         Ok((s, cookie))

@@ -86,7 +86,7 @@ pub use manager::SessionManager;
 pub use policy::SessionPolicy;
 pub(crate) use policy::cookie_header;
 pub use portcullis_store::{Clock, ManualClock, SystemClock};
-pub use record::{CSRF_TOKEN_KEY, Session, SessionRecord};
+pub use record::{CSRF_TOKEN_KEY, PERSISTENT_KEY, Session, SessionRecord};
 #[cfg(feature = "redis")]
 pub use redis::{DEFAULT_REDIS_PREFIX, RedisSessionStore};
 pub use sql::SqlSessionStore;

@@ -11,6 +11,11 @@ use super::id::{SessionHash, SessionId};
 /// (Pyramid's key).
 pub const CSRF_TOKEN_KEY: &str = "_csrft_";
 
+/// The data key marking a session whose user asked to be remembered ("keep me logged
+/// in"): its cookie carries `Max-Age` up to the absolute expiry, as with
+/// [`super::SessionConfig::persistent`] for every session.
+pub const PERSISTENT_KEY: &str = "_persistent_";
+
 /// A session as stored by a [`super::SessionStore`]: everything except the id.
 ///
 /// Times are Unix seconds from the manager's clock.

@@ -157,6 +157,26 @@ async fn set_cookie_attributes() {
 }
 
 #[tokio::test]
+async fn keep_me_logged_in_makes_only_that_session_persistent() {
+    let (m, _) = manager(SessionConfig::new()).await;
+    // Not asked: a browser-session cookie, no Max-Age.
+    let (_, c) = m.remember(None, "7").await.unwrap();
+    assert!(!c.contains("Max-Age"), "{c}");
+    // Asked: Max-Age up to the absolute expiry (12 h by default), also after a rotation
+    // of an existing session and on later writes.
+    let (mut s, c) = m.remember_persistent(None, "7", true).await.unwrap();
+    assert!(c.contains("Max-Age=43200"), "{c}");
+    s.insert("k", serde_json::json!(1));
+    let again = m.save(&mut s).await.unwrap().expect("a refreshed cookie");
+    assert!(again.contains("Max-Age="), "{again}");
+    let (s, c) = m.remember_persistent(Some(s), "7", true).await.unwrap();
+    assert!(c.contains("Max-Age=43200"), "{c}");
+    // A later login without the box on the same browser drops it.
+    let (_, c) = m.remember_persistent(Some(s), "7", false).await.unwrap();
+    assert!(!c.contains("Max-Age"), "{c}");
+}
+
+#[tokio::test]
 async fn values_roundtrip_through_json() {
     let (m, _) = manager(SessionConfig::new()).await;
     let mut s = m.create().unwrap();
