@@ -17,7 +17,8 @@
 //! `--samples N` (2000), `--batch N` (5000), `--finds N` timed finds per kind (500),
 //! `--warmup N` untimed finds per kind first (100), `--cold-rounds N` fresh stores for
 //! the cold figure (25), `--show-slowest N` (list the N slowest first pages of each
-//! kind with their tags), `--reuse` (measure a database an earlier run seeded, with the
+//! kind with their tags), `--full-every N` (fetch the whole result every N finds, 5;
+//! 0: never), `--kinds one,prefix,any,all`, `--reuse` (measure a database an earlier run seeded, with the
 //! same `--users` etc.). It is a benchmark, not a test: it is kept out of `cargo test`
 //! and prints figures instead of asserting them.
 
@@ -45,6 +46,10 @@ struct Args {
     cold_rounds: usize,
     /// How many of the slowest first pages of each kind to list.
     show_slowest: usize,
+    /// Fetch the whole result every this many finds (0: never).
+    full_every: usize,
+    /// Which find kinds to measure (`one,prefix,any,all`).
+    kinds: String,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -60,6 +65,8 @@ fn parse_args() -> Result<Args, String> {
         warmup: 100,
         cold_rounds: 25,
         show_slowest: 0,
+        full_every: 5,
+        kinds: "one,prefix,any,all".to_owned(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -84,6 +91,8 @@ fn parse_args() -> Result<Args, String> {
             "--warmup" => a.warmup = num()? as usize,
             "--cold-rounds" => a.cold_rounds = num()? as usize,
             "--show-slowest" => a.show_slowest = num()? as usize,
+            "--full-every" => a.full_every = num()? as usize,
+            "--kinds" => a.kinds = value.clone(),
             other => return Err(format!("unknown option `{other}`")),
         }
     }
@@ -268,6 +277,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cold = measure_cold_finds(&url, &args, &mut rng).await?;
     report("find, cold first page (new store)", cold);
     for kind in FindKind::ALL {
+        if !args.kinds.split(',').any(|k| k == kind.flag()) {
+            continue;
+        }
         // Warm-up: the same kind of find, untimed (connections, prepared statements).
         for _ in 0..args.warmup {
             let (tags, mode) = kind.sample(&mut rng);
@@ -310,7 +322,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             middle.push(t.elapsed());
             // Every fifth find also fetches the whole result (throughput), and checks the
             // pages against it.
-            if i % 5 == 0 {
+            if args.full_every > 0 && i % args.full_every == 0 {
                 let t = Instant::now();
                 let found = store.find_tagged("users", &tags, mode).await?;
                 let took = t.elapsed();
@@ -385,6 +397,15 @@ impl FindKind {
         FindKind::AnyOf,
         FindKind::AllOf,
     ];
+
+    fn flag(self) -> &'static str {
+        match self {
+            FindKind::One => "one",
+            FindKind::Prefix => "prefix",
+            FindKind::AnyOf => "any",
+            FindKind::AllOf => "all",
+        }
+    }
 
     fn name(self) -> &'static str {
         match self {

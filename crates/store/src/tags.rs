@@ -50,6 +50,10 @@ use crate::store::Store;
 /// range with more is read whole (the range query).
 const MAX_KEYS: usize = 64;
 
+/// How many index entries (in id order) a page of a range with more than [`MAX_KEYS`]
+/// keys reads before falling back to the range query (SQLite).
+const WINDOW: i64 = 20_000;
+
 /// How many ids of each key the all-of size estimate reads.
 const SAMPLE: i64 = 32;
 
@@ -246,7 +250,29 @@ impl Store {
                 };
                 let (sql, binds) = match plan {
                     Some(plan) => plan,
-                    None => range_query(backend, &ranges, mode),
+                    None => {
+                        // SQLite, a page of a broad range (more than MAX_KEYS keys): first
+                        // try the records in id order, a bounded window of them.
+                        if backend == BackendKind::Sqlite && !all_of && limit < WINDOW {
+                            let (sql, binds) = window_query(&ranges);
+                            let mut q = sqlx::query(AssertSqlSafe(sql))
+                                .bind(kind)
+                                .bind(after_id)
+                                .bind(limit + 1);
+                            for b in &binds {
+                                q = q.bind(b.clone());
+                            }
+                            let rows = q.fetch_all(&mut *conn).await?;
+                            if rows.len() as i64 > limit {
+                                return rows
+                                    .iter()
+                                    .take(rows.len() - 1)
+                                    .map(|r| r.try_get::<i64, _>(0).map_err(StoreError::from))
+                                    .collect();
+                            }
+                        }
+                        range_query(backend, &ranges, mode)
+                    }
                 };
                 if binds.is_empty() {
                     return Ok(Vec::new());
@@ -459,6 +485,31 @@ fn range_query(
         binds.push(Some(r.hi.clone()));
     }
     sql.push_str(") AS found ORDER BY record_id LIMIT $3");
+    (sql, binds)
+}
+
+/// A page of an any-of (or one-tag) find from the first [`WINDOW`] index entries of the
+/// kind in id order (`(kind, record_id, key)`), keeping the records with a key in a
+/// range: `$3` is the page size plus one. When it yields more than the page, the page is
+/// exact: the window's last record may have been cut (some of its keys beyond the
+/// window), but it has the highest id in the window, above the page's ids. Dense broad
+/// prefixes (`skill` with 200 keys below it: everyone) then cost a few hundred entries
+/// instead of every match.
+fn window_query(ranges: &[Range]) -> (String, Vec<Option<String>>) {
+    let mut sql = format!(
+        "SELECT DISTINCT record_id FROM (SELECT record_id, key FROM tags INDEXED BY tags_probe \
+         WHERE kind = $1 AND record_id > $2 ORDER BY record_id, key LIMIT {WINDOW}) AS w WHERE "
+    );
+    let mut binds: Vec<Option<String>> = Vec::with_capacity(2 * ranges.len());
+    for (i, r) in ranges.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(" OR ");
+        }
+        sql.push_str(&format!("(key >= ${} AND key < ${})", 4 + 2 * i, 5 + 2 * i));
+        binds.push(Some(r.lo.clone()));
+        binds.push(Some(r.hi.clone()));
+    }
+    sql.push_str(" ORDER BY record_id LIMIT $3");
     (sql, binds)
 }
 
