@@ -82,20 +82,22 @@ fn non_empty(v: &Option<String>) -> Option<&str> {
 pub(crate) struct UsersQuery {
     /// Case-insensitive substring of the username, e-mail, first or last name.
     #[serde(default)]
+    #[schemars(length(max = 255))]
     pub(crate) q: Option<String>,
-    /// `active`, `pending` or `blocked`.
+    /// `active`, `pending` or `blocked` (empty: any).
     #[serde(default)]
+    #[schemars(regex(pattern = "^(active|pending|blocked)?$"))]
     pub(crate) status: Option<String>,
     /// Only members of this group.
     #[serde(default)]
     pub(crate) group: Option<String>,
     /// The page, from 1 (default 1, at most 1 000 000).
     #[serde(default)]
-    #[schemars(with = "Option<u64>")]
+    #[schemars(with = "Option<u64>", range(min = 1, max = 1_000_000))]
     pub(crate) page: Option<String>,
     /// Users per page (default 50, at most 200).
     #[serde(default)]
-    #[schemars(with = "Option<u64>")]
+    #[schemars(with = "Option<u64>", range(min = 1, max = 200))]
     pub(crate) per_page: Option<String>,
 }
 
@@ -706,11 +708,11 @@ pub(crate) struct AuditFilter {
     pub(crate) until: Option<String>,
     /// The page, from 1 (default 1, at most 1 000 000).
     #[serde(default)]
-    #[schemars(with = "Option<u64>")]
+    #[schemars(with = "Option<u64>", range(min = 1, max = 1_000_000))]
     pub(crate) page: Option<String>,
     /// Events per page (default 50, at most 200).
     #[serde(default)]
-    #[schemars(with = "Option<u64>")]
+    #[schemars(with = "Option<u64>", range(min = 1, max = 200))]
     pub(crate) per_page: Option<String>,
 }
 

@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 use super::access::{self, Admin, check_origin, read_input};
 use super::actions::{self, AuditFilter, MAX_TAGS, UserRef, UsersQuery, parse_id};
 use super::views::{
-    AuditPage, ForceResetAnswer, GroupAnswer, GroupDetail, GroupsAnswer, MembersAnswer,
-    PermissionsAnswer, TaggedAnswer, TagsAnswer, TokenCreated, TokensAnswer, UserAnswer,
+    AdminUserAnswer, AuditPage, ForceResetAnswer, GroupAnswer, GroupDetail, GroupsAnswer,
+    MembersAnswer, PermissionsAnswer, TaggedAnswer, TagsAnswer, TokenCreated, TokensAnswer,
     UserDetail, UsersPage,
 };
 use crate::envelope::{ApiError, success};
@@ -47,7 +47,7 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
                     .describe("With its memberships, tags and API tokens; ends its sessions. The audit log keeps its events. Refused (409) for your own account.")
                     .access(Access::Admin)
                     .tag("admin")
-                    .optional_body::<Empty>()
+                    .optional_body::<NoFields>()
                     .also_form()
                     .errors(&[404, 409]),
             ],
@@ -57,8 +57,8 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
             vec![
                 post(user_block, "Block a user")
                     .describe("The user can no longer log in and every session ends. Refused (409) for your own account.")
-                    .optional_body::<Empty>()
-                    .answers::<UserAnswer>()
+                    .optional_body::<NoFields>()
+                    .answers::<AdminUserAnswer>()
                     .errors(&[404, 409]),
             ],
         )
@@ -67,8 +67,8 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
             vec![
                 post(user_unblock, "Unblock a user")
                     .describe("Status `active` again, failed-login counter reset; 409 when the user is not blocked.")
-                    .optional_body::<Empty>()
-                    .answers::<UserAnswer>()
+                    .optional_body::<NoFields>()
+                    .answers::<AdminUserAnswer>()
                     .errors(&[404, 409]),
             ],
         )
@@ -77,7 +77,7 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
             vec![
                 post(user_force_reset, "Force a password reset")
                     .describe("Removes the password, ends every session and one-time link, and mails a reset link when the user has an address (`mailed`). Audited as `password_reset_forced`. Refused (409) for your own account.")
-                    .optional_body::<Empty>()
+                    .optional_body::<NoFields>()
                     .answers::<ForceResetAnswer>()
                     .errors(&[404, 409]),
             ],
@@ -90,7 +90,7 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
                     .errors(&[400, 404]),
                 post(tokens_create, "Create an API token for a user")
                     .describe("The answer's `secret` is shown this once; only its hash is stored.")
-                    .body::<TokenIn>()
+                    .body::<NewTokenIn>()
                     .answers::<TokenCreated>()
                     .errors(&[404]),
             ],
@@ -101,7 +101,7 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
                 Op::delete(token_delete, "Revoke an API token")
                     .access(Access::Admin)
                     .tag("admin")
-                    .optional_body::<Empty>()
+                    .optional_body::<NoFields>()
                     .also_form()
                     .errors(&[404]),
             ],
@@ -126,7 +126,7 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
                     .describe("With its memberships, permissions and tags.")
                     .access(Access::Admin)
                     .tag("admin")
-                    .optional_body::<Empty>()
+                    .optional_body::<NoFields>()
                     .also_form()
                     .errors(&[404]),
             ],
@@ -140,7 +140,7 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
                 post(members_add, "Add a user to a group")
                     .describe("`user` is an id, or a username or e-mail address.")
                     .body::<MemberIn>()
-                    .answers::<UserAnswer>()
+                    .answers::<AdminUserAnswer>()
                     .errors(&[404, 409]),
             ],
         )
@@ -150,7 +150,7 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
                 Op::delete(member_delete, "Remove a user from a group")
                     .access(Access::Admin)
                     .tag("admin")
-                    .optional_body::<Empty>()
+                    .optional_body::<NoFields>()
                     .also_form()
                     .errors(&[404]),
             ],
@@ -174,14 +174,14 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
                     .describe("Like `POST .../permissions`, without the 409 when the permission is already granted. The body may be empty or `{}`.")
                     .access(Access::Admin)
                     .tag("admin")
-                    .optional_body::<Empty>()
+                    .optional_body::<NoFields>()
                     .also_form()
                     .answers::<PermissionsAnswer>()
                     .errors(&[404]),
                 Op::delete(permission_delete, "Revoke a permission from a group")
                     .access(Access::Admin)
                     .tag("admin")
-                    .optional_body::<Empty>()
+                    .optional_body::<NoFields>()
                     .also_form()
                     .answers::<PermissionsAnswer>()
                     .errors(&[404]),
@@ -284,7 +284,7 @@ async fn change<T: DeserializeOwned>(
 /// No fields: the body may be empty or `{}`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct Empty {}
+pub(crate) struct NoFields {}
 
 type IdPath = Result<Path<String>, PathRejection>;
 
@@ -306,28 +306,28 @@ async fn user_get(State(st): State<PortalState>, path: IdPath, req: Request) -> 
 }
 
 async fn user_delete(State(st): State<PortalState>, path: IdPath, req: Request) -> ApiResult {
-    let (admin, Empty {}) = change(&st, req).await?;
+    let (admin, NoFields {}) = change(&st, req).await?;
     let id = id_of(path, "id")?;
     actions::delete_user(&st, &admin, id).await?;
     Ok(success("user deleted", json!({})))
 }
 
 async fn user_block(State(st): State<PortalState>, path: IdPath, req: Request) -> ApiResult {
-    let (admin, Empty {}) = change(&st, req).await?;
+    let (admin, NoFields {}) = change(&st, req).await?;
     let id = id_of(path, "id")?;
     let user = actions::block(&st, &admin, id).await?;
-    Ok(answer("user blocked", &UserAnswer { user }))
+    Ok(answer("user blocked", &AdminUserAnswer { user }))
 }
 
 async fn user_unblock(State(st): State<PortalState>, path: IdPath, req: Request) -> ApiResult {
-    let (admin, Empty {}) = change(&st, req).await?;
+    let (admin, NoFields {}) = change(&st, req).await?;
     let id = id_of(path, "id")?;
     let user = actions::unblock(&admin, id).await?;
-    Ok(answer("user unblocked", &UserAnswer { user }))
+    Ok(answer("user unblocked", &AdminUserAnswer { user }))
 }
 
 async fn user_force_reset(State(st): State<PortalState>, path: IdPath, req: Request) -> ApiResult {
-    let (admin, Empty {}) = change(&st, req).await?;
+    let (admin, NoFields {}) = change(&st, req).await?;
     let id = id_of(path, "id")?;
     let a = actions::force_reset(&st, &admin, id).await?;
     let message = if a.mailed {
@@ -347,12 +347,13 @@ async fn tokens_list(State(st): State<PortalState>, path: IdPath, req: Request) 
 /// A new API token.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct TokenIn {
+pub(crate) struct NewTokenIn {
     /// A label (1 to 255 bytes).
+    #[schemars(length(min = 1, max = 255))]
     name: String,
     /// Lifetime in days (1 to 3650); without it the token does not expire.
     #[serde(default)]
-    #[schemars(with = "Option<u32>")]
+    #[schemars(with = "Option<u32>", range(min = 1, max = 3650))]
     expires_in_days: Option<Value>,
 }
 
@@ -371,7 +372,7 @@ fn whole_number(field: &str, v: &Value) -> Result<Option<u32>, ApiError> {
 }
 
 async fn tokens_create(State(st): State<PortalState>, path: IdPath, req: Request) -> ApiResult {
-    let (admin, t): (Admin, TokenIn) = change(&st, req).await?;
+    let (admin, t): (Admin, NewTokenIn) = change(&st, req).await?;
     let id = id_of(path, "id")?;
     let days = match &t.expires_in_days {
         Some(v) => whole_number("expires_in_days", v)?,
@@ -385,7 +386,7 @@ async fn tokens_create(State(st): State<PortalState>, path: IdPath, req: Request
 }
 
 async fn token_delete(State(st): State<PortalState>, path: IdPath, req: Request) -> ApiResult {
-    let (admin, Empty {}) = change(&st, req).await?;
+    let (admin, NoFields {}) = change(&st, req).await?;
     let id = id_of(path, "id")?;
     actions::revoke_token(&admin, id).await?;
     Ok(success("API token revoked", json!({})))
@@ -402,9 +403,11 @@ async fn groups_list(State(st): State<PortalState>, req: Request) -> ApiResult {
 #[serde(deny_unknown_fields)]
 pub(crate) struct GroupIn {
     /// The name (1 to 255 bytes; principals are `group:NAME`).
+    #[schemars(length(min = 1, max = 255))]
     name: String,
     /// Free text (at most 1000 bytes).
     #[serde(default)]
+    #[schemars(length(max = 1000))]
     description: String,
 }
 
@@ -427,7 +430,7 @@ async fn group_get(State(st): State<PortalState>, path: NamePath, req: Request) 
 }
 
 async fn group_delete(State(st): State<PortalState>, path: NamePath, req: Request) -> ApiResult {
-    let (admin, Empty {}) = change(&st, req).await?;
+    let (admin, NoFields {}) = change(&st, req).await?;
     let name = name_of(path)?;
     actions::delete_group(&admin, &name).await?;
     Ok(success("group deleted", json!({})))
@@ -464,13 +467,13 @@ async fn members_add(State(st): State<PortalState>, path: NamePath, req: Request
         }
     };
     let user = actions::add_member(&admin, &name, &user_ref).await?;
-    Ok(answer("member added", &UserAnswer { user }))
+    Ok(answer("member added", &AdminUserAnswer { user }))
 }
 
 type TwoPath = Result<Path<(String, String)>, PathRejection>;
 
 async fn member_delete(State(st): State<PortalState>, path: TwoPath, req: Request) -> ApiResult {
-    let (admin, Empty {}) = change(&st, req).await?;
+    let (admin, NoFields {}) = change(&st, req).await?;
     let Path((name, user)) = path.map_err(|e| path_err(&e))?;
     let user_id = parse_id("user_id", &user)?;
     actions::remove_member(&admin, &name, user_id).await?;
@@ -492,6 +495,7 @@ async fn permissions_list(
 #[serde(deny_unknown_fields)]
 pub(crate) struct PermissionIn {
     /// The permission's name (1 to 255 bytes).
+    #[schemars(length(min = 1, max = 255))]
     permission: String,
 }
 
@@ -503,7 +507,7 @@ async fn permissions_add(State(st): State<PortalState>, path: NamePath, req: Req
 }
 
 async fn permission_put(State(st): State<PortalState>, path: TwoPath, req: Request) -> ApiResult {
-    let (admin, Empty {}) = change(&st, req).await?;
+    let (admin, NoFields {}) = change(&st, req).await?;
     let Path((name, permission)) = path.map_err(|e| path_err(&e))?;
     let a = actions::grant(&admin, &name, &permission, false).await?;
     Ok(answer("permission granted", &a))
@@ -514,7 +518,7 @@ async fn permission_delete(
     path: TwoPath,
     req: Request,
 ) -> ApiResult {
-    let (admin, Empty {}) = change(&st, req).await?;
+    let (admin, NoFields {}) = change(&st, req).await?;
     let Path((name, permission)) = path.map_err(|e| path_err(&e))?;
     let a = actions::revoke(&admin, &name, &permission).await?;
     Ok(answer("permission revoked", &a))
@@ -525,6 +529,7 @@ async fn permission_delete(
 #[serde(deny_unknown_fields)]
 pub(crate) struct TagsIn {
     /// 1 to 100 tags (`a/b/c`).
+    #[schemars(length(min = 1, max = 100))]
     tags: Vec<String>,
 }
 
@@ -533,6 +538,7 @@ pub(crate) struct TagsIn {
 #[allow(dead_code)]
 pub(crate) struct FindQuery {
     /// A tag; repeat the parameter for several (1 to 100).
+    #[schemars(length(min = 1, max = 100))]
     tag: Vec<String>,
     /// `true`: records carrying any of the tags; default: all of them.
     #[serde(default)]
@@ -542,6 +548,7 @@ pub(crate) struct FindQuery {
     after: Option<i64>,
     /// Ids per page (default 100, at most 1000).
     #[serde(default)]
+    #[schemars(range(min = 1, max = 1000))]
     limit: Option<u32>,
 }
 

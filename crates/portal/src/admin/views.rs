@@ -78,7 +78,7 @@ pub(crate) struct UsersPage {
 
 /// One user.
 #[derive(Debug, Serialize, JsonSchema)]
-pub(crate) struct UserAnswer {
+pub(crate) struct AdminUserAnswer {
     pub(crate) user: AdminUser,
 }
 

@@ -197,6 +197,15 @@ async fn the_openapi_document_lists_the_admin_api() {
         doc["paths"]["/auth/api/admin/groups/{name}/permissions/{permission}"]["put"].is_object()
     );
     assert!(doc["paths"]["/auth/api/admin/tokens/{id}"]["delete"].is_object());
+    // Request fields carry the limits the handlers check.
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(schemas["GroupIn"]["properties"]["name"]["maxLength"], 255);
+    assert_eq!(schemas["TagsIn"]["properties"]["tags"]["maxItems"], 100);
+    // (Named apart from the REST API's `TokenIn`: schemas are keyed by type name.)
+    let days = schemas["NewTokenIn"]["properties"]["expires_in_days"].to_string();
+    assert!(days.contains("3650"), "{}", schemas["NewTokenIn"]);
+    let user = &schemas["AdminUserAnswer"]["properties"]["user"];
+    assert!(user.to_string().contains("AdminUser"), "{user}");
 }
 
 // ---------------------------------------------------------------------------------------
