@@ -35,7 +35,8 @@
 //! Key lists are padded with NULL keys to a power of two, so that a connection prepares
 //! a few statement shapes rather than one per key count. A range with more than 64
 //! distinct keys falls back to the range query (every match read, deduplicated and
-//! sorted): fine for whole results, slow for pages of very broad prefixes.
+//! sorted); on SQLite a page of it first tries a bounded window of the kind's entries
+//! in id order (see `window_query`).
 
 use portcullis_authz::tag::Tag;
 use sqlx::{AssertSqlSafe, Row};
@@ -529,8 +530,7 @@ struct Range {
 
 /// `keys` padded with NULLs (arms that find nothing) to the next power of two, so that
 /// finds over 5, 6 or 7 keys share one statement text: each connection prepares (and
-/// caches) a handful of statements instead of one per key count. Preparing a compound
-/// of 50 arms takes milliseconds on SQLite.
+/// caches) a handful of statements instead of one per key count.
 fn padded(keys: &[String]) -> Vec<Option<String>> {
     let mut out: Vec<Option<String>> = keys.iter().cloned().map(Some).collect();
     out.resize(keys.len().next_power_of_two(), None);
