@@ -22,7 +22,7 @@
 //! | `insecure_cookies` | `PORTCULLIS_INSECURE_COOKIES` | `false` | drop `Secure` (plain-HTTP development only) |
 //! | `[throttle]` | - | see [`ThrottleConfig`] | login throttling |
 //! | `site_name` | `PORTCULLIS_SITE_NAME` | `Portcullis` | name shown in pages and mails |
-//! | `templates_dir` | `PORTCULLIS_TEMPLATES_DIR` | none | overrides: `DIR/mail/NAME.txt\|html` (mails), `DIR/pages/NAME.html` (pages, `portal.css`); a file there wins over the built-in one |
+//! | `templates_dir` | `PORTCULLIS_TEMPLATES_DIR` | none | overrides: `DIR/mail/NAME.txt\|html` (mails), `DIR/pages/NAME.html` (pages, `portal.css`), `DIR/admin/NAME.html` (admin UI, `admin.css`); a file there wins over the built-in one |
 //! | `[mail_limit]` | - | see [`MailLimitConfig`] | mails a requester can trigger per recipient and per client address |
 //! | `policy` | `PORTCULLIS_POLICY` | none (the built-in policy) | the policy file of forward auth (`/auth/verify`, see [`crate::forward_auth`]) |
 //!

@@ -31,6 +31,49 @@ use serde_json::{Map, Value, json};
 /// reference to it).
 type SchemaFn = fn(&mut SchemaGenerator) -> Value;
 
+/// A referenced type: its schema and, to refuse two types under one name, its name and
+/// its unique id.
+#[derive(Debug, Clone, Copy)]
+struct TypeSchema {
+    generate: SchemaFn,
+    name: fn() -> std::borrow::Cow<'static, str>,
+    id: fn() -> std::borrow::Cow<'static, str>,
+}
+
+impl TypeSchema {
+    fn of<T: JsonSchema>() -> TypeSchema {
+        TypeSchema {
+            generate: schema_of::<T>,
+            name: T::schema_name,
+            id: T::schema_id,
+        }
+    }
+}
+
+/// The names under which types were put into `components/schemas`.
+#[derive(Default)]
+struct Names(std::collections::HashMap<String, String>);
+
+impl Names {
+    /// The schema of `t` (a reference).
+    ///
+    /// # Panics
+    ///
+    /// When another type already took `t`'s name: the document would silently show one
+    /// type's schema for the other (a programming error, caught by every test that builds
+    /// the router).
+    fn schema(&mut self, t: TypeSchema, generator: &mut SchemaGenerator) -> Value {
+        let (name, id) = ((t.name)().into_owned(), (t.id)().into_owned());
+        if let Some(previous) = self.0.insert(name.clone(), id.clone()) {
+            assert!(
+                previous == id,
+                "two types are named `{name}` in the OpenAPI document ({previous} and {id}): rename one"
+            );
+        }
+        (t.generate)(generator)
+    }
+}
+
 fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Value {
     generator.subschema_for::<T>().to_value()
 }
@@ -66,11 +109,11 @@ pub(crate) struct OpDoc {
     description: &'static str,
     tag: &'static str,
     access: Access,
-    body: Option<SchemaFn>,
+    body: Option<TypeSchema>,
     body_required: bool,
     form: bool,
     query: Option<SchemaFn>,
-    answer: Option<SchemaFn>,
+    answer: Option<TypeSchema>,
     errors: &'static [u16],
 }
 
@@ -134,13 +177,13 @@ impl<S: Clone + Send + Sync + 'static> Op<S> {
 
     /// The JSON request body is a `T`.
     pub(crate) fn body<T: JsonSchema>(mut self) -> Op<S> {
-        self.doc.body = Some(schema_of::<T>);
+        self.doc.body = Some(TypeSchema::of::<T>());
         self
     }
 
     /// Like [`Op::body`], but the body may be left out.
     pub(crate) fn optional_body<T: JsonSchema>(mut self) -> Op<S> {
-        self.doc.body = Some(schema_of::<T>);
+        self.doc.body = Some(TypeSchema::of::<T>());
         self.doc.body_required = false;
         self
     }
@@ -159,7 +202,7 @@ impl<S: Clone + Send + Sync + 'static> Op<S> {
 
     /// A success answer carries the fields of `T` beside the envelope's.
     pub(crate) fn answers<T: JsonSchema>(mut self) -> Op<S> {
-        self.doc.answer = Some(schema_of::<T>);
+        self.doc.answer = Some(TypeSchema::of::<T>());
         self
     }
 
@@ -328,6 +371,7 @@ pub(crate) fn document(ops: &[OpDoc], session_cookie: &str) -> Value {
         })
         .into_generator();
     let mut paths = Map::new();
+    let mut names = Names::default();
     for op in ops {
         let mut parameters = path_params(op.path);
         if let Some(q) = op.query {
@@ -335,7 +379,7 @@ pub(crate) fn document(ops: &[OpDoc], session_cookie: &str) -> Value {
         }
         let success = match op.answer {
             Some(a) => {
-                json!({"allOf": [{"$ref": "#/components/schemas/Success"}, a(&mut generator)]})
+                json!({"allOf": [{"$ref": "#/components/schemas/Success"}, names.schema(a, &mut generator)]})
             }
             None => json!({"$ref": "#/components/schemas/Success"}),
         };
@@ -385,7 +429,7 @@ pub(crate) fn document(ops: &[OpDoc], session_cookie: &str) -> Value {
             o["parameters"] = Value::Array(parameters);
         }
         if let Some(b) = op.body {
-            let schema = b(&mut generator);
+            let schema = names.schema(b, &mut generator);
             let mut content = json!({"application/json": {"schema": schema}});
             if op.form {
                 content["application/x-www-form-urlencoded"] = json!({
@@ -489,6 +533,25 @@ mod tests {
         assert_eq!(in_schema["additionalProperties"], false);
         assert_eq!(in_schema["required"], json!(["name"]));
         assert!(doc["components"]["schemas"]["Out"].is_object());
+    }
+
+    mod other {
+        /// Same name as the outer `In`, another type.
+        #[derive(serde::Deserialize, schemars::JsonSchema)]
+        #[allow(dead_code)]
+        pub(super) struct In {
+            pub(super) other: bool,
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "two types are named `In`")]
+    fn two_types_under_one_name_are_caught() {
+        let (_, docs) = ApiRoutes::<()>::new()
+            .route("/a", vec![Op::post(h, "a").body::<In>()])
+            .route("/b", vec![Op::post(h, "b").body::<other::In>()])
+            .into_parts();
+        let _ = document(&docs, "sid");
     }
 
     #[test]
