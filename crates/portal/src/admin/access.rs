@@ -1,6 +1,7 @@
 //! Who is the administrator of a request, and how its input is read.
 
 use axum::body::Body;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use http::request::Parts;
 use http::{HeaderMap, StatusCode, header};
 use portcullis_store::{AuditEvent, Store, StoreError, User, UserStatus};
@@ -118,6 +119,50 @@ pub(crate) async fn admin(st: &PortalState, parts: &Parts) -> Result<Admin, ApiE
         session,
         store,
     })
+}
+
+/// The administrator as an extractor (a read): 401/403 as [`admin`].
+impl FromRequestParts<PortalState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &PortalState) -> Result<Self, ApiError> {
+        admin(st, parts).await
+    }
+}
+
+/// A change by the administrator, as an extractor: a present `Origin` must be trusted
+/// (403), then the administrator (401/403), then the body `T` ([`read_input`]).
+pub(crate) struct Change<T> {
+    /// The administrator.
+    pub(crate) admin: Admin,
+    /// The body.
+    pub(crate) input: T,
+}
+
+impl<T: DeserializeOwned> FromRequest<PortalState> for Change<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, st: &PortalState) -> Result<Self, ApiError> {
+        let (parts, body) = req.into_parts();
+        check_origin(st, &parts.headers)?;
+        let admin = admin(st, &parts).await?;
+        let input = read_input(st, &admin, &parts.headers, body).await?;
+        Ok(Change { admin, input })
+    }
+}
+
+/// The query string as `T`; 400 `invalid query: ...` when it does not read. Put it after
+/// [`Admin`] so that the administrator is checked first.
+pub(crate) struct Params<T>(pub(crate) T);
+
+impl<T: DeserializeOwned> FromRequestParts<PortalState> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &PortalState) -> Result<Self, ApiError> {
+        Query::<T>::try_from_uri(&parts.uri)
+            .map(|Query(q)| Params(q))
+            .map_err(|e| ApiError::bad(format!("invalid query: {}", e.body_text())))
+    }
 }
 
 /// Reads a JSON (or urlencoded form, with the session's CSRF token) body into `T`. An

@@ -1,17 +1,14 @@
 //! The admin API under `/auth/api/admin/` (see `docs/admin.md`), documented as it is
 //! routed.
 
-use axum::body::Body;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
-use http::request::Parts;
 use schemars::JsonSchema;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::access::{self, Admin, check_origin, read_input};
+use super::access::{Admin, Change, Params};
 use super::actions::{self, AuditFilter, MAX_TAGS, UserRef, UsersQuery, parse_id};
 use super::views::{
     AdminUserAnswer, AuditPage, ForceResetAnswer, GroupAnswer, GroupDetail, GroupsAnswer,
@@ -248,37 +245,42 @@ where
         .also_form()
 }
 
-fn answer<T: Serialize>(message: &str, value: &T) -> Response {
-    success(message, serde_json::to_value(value).unwrap_or(Value::Null))
+/// An answer in the success envelope, with `message`.
+fn answer<T: Serialize>(message: &str, value: &T) -> ApiResult {
+    Ok(success(
+        message,
+        serde_json::to_value(value).unwrap_or(Value::Null),
+    ))
 }
 
-fn path_err(e: &PathRejection) -> ApiError {
-    ApiError::bad(format!("invalid path: {}", e.body_text()))
+/// A read's answer: the action's result, without a message.
+fn found<T: Serialize>(value: Result<T, ApiError>) -> ApiResult {
+    answer("", &value?)
 }
 
-fn query<T: DeserializeOwned>(parts: &Parts) -> Result<T, ApiError> {
-    Query::<T>::try_from_uri(&parts.uri)
-        .map(|Query(q)| q)
-        .map_err(|e| ApiError::bad(format!("invalid query: {}", e.body_text())))
+/// A change that answers no data: `{}` with `message`.
+fn done(message: &str) -> ApiResult {
+    Ok(success(message, json!({})))
 }
 
-/// A read: the administrator (401/403).
-async fn read(st: &PortalState, req: Request) -> Result<(Admin, Parts), ApiError> {
-    let (parts, _) = req.into_parts();
-    let admin = access::admin(st, &parts).await?;
-    Ok((admin, parts))
+/// The path's parameters, read after the administrator and the body were checked (so
+/// that 401/403 and body errors come first); 400 `invalid path: ...`.
+type Args<T> = Result<Path<T>, PathRejection>;
+
+fn args<T>(path: Args<T>) -> Result<T, ApiError> {
+    path.map(|Path(p)| p)
+        .map_err(|e| ApiError::bad(format!("invalid path: {}", e.body_text())))
 }
 
-/// A change: trusted `Origin` (when present), the administrator, then the body.
-async fn change<T: DeserializeOwned>(
-    st: &PortalState,
-    req: Request,
-) -> Result<(Admin, T), ApiError> {
-    let (parts, body): (Parts, Body) = req.into_parts();
-    check_origin(st, &parts.headers)?;
-    let admin = access::admin(st, &parts).await?;
-    let input = read_input(st, &admin, &parts.headers, body).await?;
-    Ok((admin, input))
+/// The record id in the path (field `id`).
+fn id(path: Args<String>) -> Result<i64, ApiError> {
+    parse_id("id", &args(path)?)
+}
+
+/// `{kind}/{id}` in the path.
+fn kind_id(path: Args<(String, String)>) -> Result<(String, i64), ApiError> {
+    let (kind, id) = args(path)?;
+    Ok((kind, parse_id("id", &id)?))
 }
 
 /// No fields: the body may be empty or `{}`.
@@ -286,62 +288,48 @@ async fn change<T: DeserializeOwned>(
 #[serde(deny_unknown_fields)]
 pub(crate) struct NoFields {}
 
-type IdPath = Result<Path<String>, PathRejection>;
+/// A change without fields.
+type Action = Change<NoFields>;
 
-fn id_of(path: IdPath, field: &str) -> Result<i64, ApiError> {
-    let Path(raw) = path.map_err(|e| path_err(&e))?;
-    parse_id(field, &raw)
+async fn users_list(admin: Admin, Params(q): Params<UsersQuery>) -> ApiResult {
+    found(actions::users_page(&admin, &q).await)
 }
 
-async fn users_list(State(st): State<PortalState>, req: Request) -> ApiResult {
-    let (admin, parts) = read(&st, req).await?;
-    let q: UsersQuery = query(&parts)?;
-    Ok(answer("", &actions::users_page(&admin, &q).await?))
+async fn user_get(admin: Admin, path: Args<String>) -> ApiResult {
+    found(actions::user_detail(&admin, id(path)?).await)
 }
 
-async fn user_get(State(st): State<PortalState>, path: IdPath, req: Request) -> ApiResult {
-    let (admin, _) = read(&st, req).await?;
-    let id = id_of(path, "id")?;
-    Ok(answer("", &actions::user_detail(&admin, id).await?))
+async fn user_delete(State(st): State<PortalState>, path: Args<String>, c: Action) -> ApiResult {
+    actions::delete_user(&st, &c.admin, id(path)?).await?;
+    done("user deleted")
 }
 
-async fn user_delete(State(st): State<PortalState>, path: IdPath, req: Request) -> ApiResult {
-    let (admin, NoFields {}) = change(&st, req).await?;
-    let id = id_of(path, "id")?;
-    actions::delete_user(&st, &admin, id).await?;
-    Ok(success("user deleted", json!({})))
+async fn user_block(State(st): State<PortalState>, path: Args<String>, c: Action) -> ApiResult {
+    let user = actions::block(&st, &c.admin, id(path)?).await?;
+    answer("user blocked", &AdminUserAnswer { user })
 }
 
-async fn user_block(State(st): State<PortalState>, path: IdPath, req: Request) -> ApiResult {
-    let (admin, NoFields {}) = change(&st, req).await?;
-    let id = id_of(path, "id")?;
-    let user = actions::block(&st, &admin, id).await?;
-    Ok(answer("user blocked", &AdminUserAnswer { user }))
+async fn user_unblock(path: Args<String>, c: Action) -> ApiResult {
+    let user = actions::unblock(&c.admin, id(path)?).await?;
+    answer("user unblocked", &AdminUserAnswer { user })
 }
 
-async fn user_unblock(State(st): State<PortalState>, path: IdPath, req: Request) -> ApiResult {
-    let (admin, NoFields {}) = change(&st, req).await?;
-    let id = id_of(path, "id")?;
-    let user = actions::unblock(&admin, id).await?;
-    Ok(answer("user unblocked", &AdminUserAnswer { user }))
-}
-
-async fn user_force_reset(State(st): State<PortalState>, path: IdPath, req: Request) -> ApiResult {
-    let (admin, NoFields {}) = change(&st, req).await?;
-    let id = id_of(path, "id")?;
-    let a = actions::force_reset(&st, &admin, id).await?;
+async fn user_force_reset(
+    State(st): State<PortalState>,
+    path: Args<String>,
+    c: Action,
+) -> ApiResult {
+    let a = actions::force_reset(&st, &c.admin, id(path)?).await?;
     let message = if a.mailed {
         "password removed, sessions ended, reset link mailed"
     } else {
         "password removed and sessions ended; no reset link was mailed"
     };
-    Ok(answer(message, &a))
+    answer(message, &a)
 }
 
-async fn tokens_list(State(st): State<PortalState>, path: IdPath, req: Request) -> ApiResult {
-    let (admin, _) = read(&st, req).await?;
-    let id = id_of(path, "id")?;
-    Ok(answer("", &actions::tokens(&admin, id).await?))
+async fn tokens_list(admin: Admin, path: Args<String>) -> ApiResult {
+    found(actions::tokens(&admin, id(path)?).await)
 }
 
 /// A new API token.
@@ -371,31 +359,28 @@ fn whole_number(field: &str, v: &Value) -> Result<Option<u32>, ApiError> {
         .ok_or_else(|| ApiError::bad("invalid input").field(field, "must be a whole number"))
 }
 
-async fn tokens_create(State(st): State<PortalState>, path: IdPath, req: Request) -> ApiResult {
-    let (admin, t): (Admin, NewTokenIn) = change(&st, req).await?;
-    let id = id_of(path, "id")?;
+async fn tokens_create(path: Args<String>, c: Change<NewTokenIn>) -> ApiResult {
+    let id = id(path)?;
+    let t = c.input;
     let days = match &t.expires_in_days {
         Some(v) => whole_number("expires_in_days", v)?,
         None => None,
     };
-    let created = actions::create_token(&admin, id, &t.name, days).await?;
-    Ok(answer(
+    let created = actions::create_token(&c.admin, id, &t.name, days).await?;
+    answer(
         "API token created: copy the secret now, it is not shown again",
         &created,
-    ))
+    )
 }
 
-async fn token_delete(State(st): State<PortalState>, path: IdPath, req: Request) -> ApiResult {
-    let (admin, NoFields {}) = change(&st, req).await?;
-    let id = id_of(path, "id")?;
-    actions::revoke_token(&admin, id).await?;
-    Ok(success("API token revoked", json!({})))
+async fn token_delete(path: Args<String>, c: Action) -> ApiResult {
+    actions::revoke_token(&c.admin, id(path)?).await?;
+    done("API token revoked")
 }
 
-async fn groups_list(State(st): State<PortalState>, req: Request) -> ApiResult {
-    let (admin, _) = read(&st, req).await?;
+async fn groups_list(admin: Admin) -> ApiResult {
     let groups = actions::groups(&admin).await?;
-    Ok(answer("", &GroupsAnswer { groups }))
+    answer("", &GroupsAnswer { groups })
 }
 
 /// A new group.
@@ -411,35 +396,23 @@ pub(crate) struct GroupIn {
     description: String,
 }
 
-async fn groups_create(State(st): State<PortalState>, req: Request) -> ApiResult {
-    let (admin, g): (Admin, GroupIn) = change(&st, req).await?;
-    let group = actions::create_group(&admin, &g.name, &g.description).await?;
-    Ok(answer("group created", &GroupAnswer { group }))
+async fn groups_create(c: Change<GroupIn>) -> ApiResult {
+    let g = c.input;
+    let group = actions::create_group(&c.admin, &g.name, &g.description).await?;
+    answer("group created", &GroupAnswer { group })
 }
 
-type NamePath = Result<Path<String>, PathRejection>;
-
-fn name_of(path: NamePath) -> Result<String, ApiError> {
-    path.map(|Path(n)| n).map_err(|e| path_err(&e))
+async fn group_get(admin: Admin, path: Args<String>) -> ApiResult {
+    found(actions::group_detail(&admin, &args(path)?).await)
 }
 
-async fn group_get(State(st): State<PortalState>, path: NamePath, req: Request) -> ApiResult {
-    let (admin, _) = read(&st, req).await?;
-    let name = name_of(path)?;
-    Ok(answer("", &actions::group_detail(&admin, &name).await?))
+async fn group_delete(path: Args<String>, c: Action) -> ApiResult {
+    actions::delete_group(&c.admin, &args(path)?).await?;
+    done("group deleted")
 }
 
-async fn group_delete(State(st): State<PortalState>, path: NamePath, req: Request) -> ApiResult {
-    let (admin, NoFields {}) = change(&st, req).await?;
-    let name = name_of(path)?;
-    actions::delete_group(&admin, &name).await?;
-    Ok(success("group deleted", json!({})))
-}
-
-async fn members_list(State(st): State<PortalState>, path: NamePath, req: Request) -> ApiResult {
-    let (admin, _) = read(&st, req).await?;
-    let name = name_of(path)?;
-    Ok(answer("", &actions::members(&admin, &name).await?))
+async fn members_list(admin: Admin, path: Args<String>) -> ApiResult {
+    found(actions::members(&admin, &args(path)?).await)
 }
 
 /// A user to add to a group.
@@ -451,10 +424,9 @@ pub(crate) struct MemberIn {
     user: Value,
 }
 
-async fn members_add(State(st): State<PortalState>, path: NamePath, req: Request) -> ApiResult {
-    let (admin, m): (Admin, MemberIn) = change(&st, req).await?;
-    let name = name_of(path)?;
-    let user_ref = match m.user {
+async fn members_add(path: Args<String>, c: Change<MemberIn>) -> ApiResult {
+    let name = args(path)?;
+    let user_ref = match c.input.user {
         Value::Number(n) => UserRef::Id(
             n.as_i64()
                 .filter(|n| *n > 0)
@@ -466,28 +438,19 @@ async fn members_add(State(st): State<PortalState>, path: NamePath, req: Request
                 .field("user", "an id, or a username or e-mail address"));
         }
     };
-    let user = actions::add_member(&admin, &name, &user_ref).await?;
-    Ok(answer("member added", &AdminUserAnswer { user }))
+    let user = actions::add_member(&c.admin, &name, &user_ref).await?;
+    answer("member added", &AdminUserAnswer { user })
 }
 
-type TwoPath = Result<Path<(String, String)>, PathRejection>;
-
-async fn member_delete(State(st): State<PortalState>, path: TwoPath, req: Request) -> ApiResult {
-    let (admin, NoFields {}) = change(&st, req).await?;
-    let Path((name, user)) = path.map_err(|e| path_err(&e))?;
+async fn member_delete(path: Args<(String, String)>, c: Action) -> ApiResult {
+    let (name, user) = args(path)?;
     let user_id = parse_id("user_id", &user)?;
-    actions::remove_member(&admin, &name, user_id).await?;
-    Ok(success("member removed", json!({})))
+    actions::remove_member(&c.admin, &name, user_id).await?;
+    done("member removed")
 }
 
-async fn permissions_list(
-    State(st): State<PortalState>,
-    path: NamePath,
-    req: Request,
-) -> ApiResult {
-    let (admin, _) = read(&st, req).await?;
-    let name = name_of(path)?;
-    Ok(answer("", &actions::permissions(&admin, &name).await?))
+async fn permissions_list(admin: Admin, path: Args<String>) -> ApiResult {
+    found(actions::permissions(&admin, &args(path)?).await)
 }
 
 /// A permission to grant.
@@ -499,29 +462,26 @@ pub(crate) struct PermissionIn {
     permission: String,
 }
 
-async fn permissions_add(State(st): State<PortalState>, path: NamePath, req: Request) -> ApiResult {
-    let (admin, p): (Admin, PermissionIn) = change(&st, req).await?;
-    let name = name_of(path)?;
-    let a = actions::grant(&admin, &name, &p.permission, true).await?;
-    Ok(answer("permission granted", &a))
+async fn permissions_add(path: Args<String>, c: Change<PermissionIn>) -> ApiResult {
+    let name = args(path)?;
+    let a = actions::grant(&c.admin, &name, &c.input.permission, true).await?;
+    answer("permission granted", &a)
 }
 
-async fn permission_put(State(st): State<PortalState>, path: TwoPath, req: Request) -> ApiResult {
-    let (admin, NoFields {}) = change(&st, req).await?;
-    let Path((name, permission)) = path.map_err(|e| path_err(&e))?;
-    let a = actions::grant(&admin, &name, &permission, false).await?;
-    Ok(answer("permission granted", &a))
+async fn permission_put(path: Args<(String, String)>, c: Action) -> ApiResult {
+    let (name, permission) = args(path)?;
+    answer(
+        "permission granted",
+        &actions::grant(&c.admin, &name, &permission, false).await?,
+    )
 }
 
-async fn permission_delete(
-    State(st): State<PortalState>,
-    path: TwoPath,
-    req: Request,
-) -> ApiResult {
-    let (admin, NoFields {}) = change(&st, req).await?;
-    let Path((name, permission)) = path.map_err(|e| path_err(&e))?;
-    let a = actions::revoke(&admin, &name, &permission).await?;
-    Ok(answer("permission revoked", &a))
+async fn permission_delete(path: Args<(String, String)>, c: Action) -> ApiResult {
+    let (name, permission) = args(path)?;
+    answer(
+        "permission revoked",
+        &actions::revoke(&c.admin, &name, &permission).await?,
+    )
 }
 
 /// Tags to add or remove.
@@ -552,10 +512,13 @@ pub(crate) struct FindQuery {
     limit: Option<u32>,
 }
 
-async fn tags_find(State(st): State<PortalState>, path: NamePath, req: Request) -> ApiResult {
-    let (admin, parts) = read(&st, req).await?;
-    let kind = name_of(path)?;
-    let pairs: Vec<(String, String)> = query(&parts)?;
+async fn tags_find(
+    admin: Admin,
+    path: Args<String>,
+    query: Result<Params<Vec<(String, String)>>, ApiError>,
+) -> ApiResult {
+    let kind = args(path)?;
+    let Params(pairs) = query?;
     let mut tags = Vec::new();
     let (mut any, mut after, mut limit) = (false, 0i64, 100u32);
     let bad = |f: &str, why: &str| ApiError::bad("invalid query").field(f, why);
@@ -593,45 +556,28 @@ async fn tags_find(State(st): State<PortalState>, path: NamePath, req: Request) 
     if tags.is_empty() {
         return Err(bad("tag", "at least one tag is needed"));
     }
-    Ok(answer(
-        "",
-        &actions::find_tagged(&admin, &kind, &tags, any, after, limit).await?,
-    ))
+    found(actions::find_tagged(&admin, &kind, &tags, any, after, limit).await)
 }
 
-fn kind_id(path: TwoPath) -> Result<(String, i64), ApiError> {
-    let Path((kind, id)) = path.map_err(|e| path_err(&e))?;
-    Ok((kind, parse_id("id", &id)?))
-}
-
-async fn tags_get(State(st): State<PortalState>, path: TwoPath, req: Request) -> ApiResult {
-    let (admin, _) = read(&st, req).await?;
+async fn tags_get(admin: Admin, path: Args<(String, String)>) -> ApiResult {
     let (kind, id) = kind_id(path)?;
-    Ok(answer("", &actions::tags(&admin, &kind, id).await?))
+    found(actions::tags(&admin, &kind, id).await)
 }
 
-async fn tags_add(State(st): State<PortalState>, path: TwoPath, req: Request) -> ApiResult {
-    let (admin, t): (Admin, TagsIn) = change(&st, req).await?;
+async fn tags_add(path: Args<(String, String)>, c: Change<TagsIn>) -> ApiResult {
     let (kind, id) = kind_id(path)?;
-    Ok(answer(
-        "tags added",
-        &actions::add_tags(&admin, &kind, id, &t.tags).await?,
-    ))
+    let tags = actions::add_tags(&c.admin, &kind, id, &c.input.tags).await?;
+    answer("tags added", &tags)
 }
 
-async fn tags_remove(State(st): State<PortalState>, path: TwoPath, req: Request) -> ApiResult {
-    let (admin, t): (Admin, TagsIn) = change(&st, req).await?;
+async fn tags_remove(path: Args<(String, String)>, c: Change<TagsIn>) -> ApiResult {
     let (kind, id) = kind_id(path)?;
-    Ok(answer(
-        "tags removed",
-        &actions::remove_tags(&admin, &kind, id, &t.tags).await?,
-    ))
+    let tags = actions::remove_tags(&c.admin, &kind, id, &c.input.tags).await?;
+    answer("tags removed", &tags)
 }
 
-async fn audit_list(State(st): State<PortalState>, req: Request) -> ApiResult {
-    let (admin, parts) = read(&st, req).await?;
-    let f: AuditFilter = query(&parts)?;
-    Ok(answer("", &actions::audit_page(&admin, &f).await?))
+async fn audit_list(admin: Admin, Params(f): Params<AuditFilter>) -> ApiResult {
+    found(actions::audit_page(&admin, &f).await)
 }
 
 #[cfg(test)]
