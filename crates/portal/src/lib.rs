@@ -102,6 +102,7 @@ mod ctx;
 mod envelope;
 mod error;
 mod flows;
+mod html;
 mod openapi;
 mod pages;
 mod proxy;

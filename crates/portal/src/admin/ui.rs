@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http::request::Parts;
 use http::{HeaderValue, StatusCode, header};
-use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, Value, escape_formatter};
+use minijinja::{Environment, UndefinedBehavior, Value};
 use portcullis_web::csrf::SessionCsrfStorage;
 use serde::Serialize;
 use serde_json::json;
@@ -31,7 +31,7 @@ use super::access::{self, Admin, check_form_token, check_origin, session_err};
 use super::actions::{self, AuditFilter, UserRef, UsersQuery, parse_id};
 use super::views::format_unix;
 use crate::envelope::{ApiError, Incoming, read_body};
-use crate::mail::templates::escape_html;
+use crate::html::{self, read_override};
 use crate::state::PortalState;
 
 /// The built-in templates: `(name, source)`.
@@ -70,9 +70,6 @@ const TEMPLATES: &[(&str, &str)] = &[
 
 const CSS: &str = include_str!("../../templates/admin/admin.css");
 
-const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
-                   frame-ancestors 'none'; base-uri 'none'";
-
 const FLASH_KEY: &str = "admin_flash";
 
 const HOME: &str = "/auth/admin/users";
@@ -81,57 +78,13 @@ const HOME: &str = "/auth/admin/users";
 type Envs = HashMap<Option<PathBuf>, Arc<Environment<'static>>>;
 static ENVS: LazyLock<Mutex<Envs>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
-fn plain_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name.starts_with('.')
-        && !name.contains(['/', '\\'])
-        && !name.contains("..")
-}
-
-/// Reads `dir/name` when `dir` is set and the file exists.
-fn read_override(dir: Option<&PathBuf>, name: &str) -> Result<Option<String>, std::io::Error> {
-    let Some(dir) = dir else {
-        return Ok(None);
-    };
-    match std::fs::read_to_string(dir.join(name)) {
-        Ok(s) => Ok(Some(s)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
 /// The built-in templates, each overridden by `dir/NAME` when that file exists (read
 /// when first used, then cached).
 fn build_env(dir: Option<PathBuf>) -> Environment<'static> {
-    let mut env = Environment::new();
+    let mut env = html::environment(TEMPLATES, dir, |name, _| {
+        format!("cannot read the admin template `{name}`")
+    });
     env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
-    // `.html` is auto-escaped, without minijinja's `/` → `&#x2f;` (links stay readable).
-    env.set_formatter(|out, state, value| match value.as_str() {
-        Some(s) if matches!(state.auto_escape(), AutoEscape::Html) && !value.is_safe() => out
-            .write_str(&escape_html(s))
-            .map_err(|e| minijinja::Error::new(ErrorKind::WriteFailure, e.to_string())),
-        _ => escape_formatter(out, state, value),
-    });
-    env.set_loader(move |name| {
-        if !plain_name(name) {
-            return Ok(None);
-        }
-        match read_override(dir.as_ref(), name) {
-            Ok(Some(source)) => return Ok(Some(source)),
-            Ok(None) => {}
-            Err(e) => {
-                return Err(minijinja::Error::new(
-                    ErrorKind::InvalidOperation,
-                    format!("cannot read the admin template `{name}`"),
-                )
-                .with_source(e));
-            }
-        }
-        Ok(TEMPLATES
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, s)| (*s).to_owned()))
-    });
     env.add_filter("datetime", |v: Value| -> String {
         i64::try_from(v).map(format_unix).unwrap_or_default()
     });
@@ -277,23 +230,8 @@ impl From<ApiError> for UiError {
 
 type UiResult = Result<Response, UiError>;
 
-fn secure(mut resp: Response) -> Response {
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    resp
+fn secure(resp: Response) -> Response {
+    html::secure(resp, &html::content_security_policy("'self'", "'self'"))
 }
 
 /// A JSON-shaped value as a template value.
@@ -582,20 +520,7 @@ async fn css(State(st): State<PortalState>) -> Response {
         Ok(Some(css)) => css,
         _ => CSS.to_owned(),
     };
-    let mut resp = Response::new(Body::from(css));
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
-    resp.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
-    resp.headers_mut().insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    resp
+    html::stylesheet(css)
 }
 
 async fn users_page(State(st): State<PortalState>, req: Request) -> UiResult {

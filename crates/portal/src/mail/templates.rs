@@ -43,7 +43,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, context, escape_formatter};
+use minijinja::{Environment, UndefinedBehavior, context};
 
 use crate::mailer::OutgoingMail;
 
@@ -267,17 +267,6 @@ impl fmt::Debug for MailTemplates {
     }
 }
 
-fn builtin_source(name: &str) -> Option<&'static str> {
-    BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
-}
-
-fn plain_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name.starts_with('.')
-        && !name.contains(['/', '\\'])
-        && !name.contains("..")
-}
-
 impl MailTemplates {
     /// Only the built-in templates; `site_name` fills `{{ site_name }}`.
     pub fn builtin(site_name: impl Into<String>) -> MailTemplates {
@@ -291,37 +280,10 @@ impl MailTemplates {
     }
 
     fn make(site_name: String, dir: Option<PathBuf>) -> MailTemplates {
-        let mut env = Environment::new();
+        let mut env = crate::html::environment(BUILTIN, dir.clone(), |_, path| {
+            format!("cannot read `{}`", path.display())
+        });
         env.set_undefined_behavior(UndefinedBehavior::Strict);
-        // minijinja's HTML escaping also turns `/` into `&#x2f;`, which is valid but makes
-        // every link in an `href` unreadable; strings are escaped here without it.
-        env.set_formatter(|out, state, value| match value.as_str() {
-            Some(s) if matches!(state.auto_escape(), AutoEscape::Html) && !value.is_safe() => out
-                .write_str(&escape_html(s))
-                .map_err(|e| minijinja::Error::new(ErrorKind::WriteFailure, e.to_string())),
-            _ => escape_formatter(out, state, value),
-        });
-        let load_dir = dir.clone();
-        env.set_loader(move |name| {
-            if !plain_name(name) {
-                return Ok(None);
-            }
-            if let Some(dir) = &load_dir {
-                let path = dir.join(name);
-                match std::fs::read_to_string(&path) {
-                    Ok(source) => return Ok(Some(source)),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => {
-                        return Err(minijinja::Error::new(
-                            ErrorKind::InvalidOperation,
-                            format!("cannot read `{}`", path.display()),
-                        )
-                        .with_source(e));
-                    }
-                }
-            }
-            Ok(builtin_source(name).map(str::to_owned))
-        });
         MailTemplates {
             env,
             site_name,

@@ -2,10 +2,9 @@
 
 use std::collections::HashMap;
 
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
-use http::{HeaderValue, StatusCode, header};
+use http::{HeaderValue, StatusCode};
 use portcullis_store::User;
 use serde_json::{Value, json};
 
@@ -20,21 +19,7 @@ use super::form::*;
 use super::page::*;
 
 pub(super) async fn css(State(st): State<PortalState>) -> Response {
-    let mut resp = Response::new(Body::from(st.inner.pages.css()));
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    resp
+    crate::html::stylesheet(st.inner.pages.css())
 }
 
 /// A GET of a form page: renders `spec` with `values`; `notice` from the query flag.

@@ -9,10 +9,11 @@ use serde_json::{Map, Value, json};
 use crate::api::csrf_token;
 use crate::ctx::{Ctx, current};
 use crate::envelope::ApiError;
+use crate::html;
 use crate::state::PortalState;
 
 /// The security headers of every page answer (and of its redirects).
-pub(super) fn secure(st: &PortalState, mut resp: Response) -> Response {
+pub(super) fn secure(st: &PortalState, resp: Response) -> Response {
     let c = &st.inner.config;
     // Login may send the browser on to a trusted origin (forward auth): form-action must
     // allow the redirect target. Only well-formed origins make it into the header.
@@ -28,28 +29,8 @@ pub(super) fn secure(st: &PortalState, mut resp: Response) -> Response {
             form_action.push_str(clean);
         }
     }
-    let csp = format!(
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action {form_action}; \
-         frame-ancestors 'none'; base-uri 'none'"
-    );
-    let h = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&csp) {
-        h.insert(header::CONTENT_SECURITY_POLICY, v);
-    }
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    // `same-origin`, not `no-referrer`: tokens in URLs never leave the portal's origin,
-    // and browsers still send the real `Origin` with the forms' POSTs (under
-    // `no-referrer` Chromium sends `Origin: null`, which the Origin check must refuse).
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
+    let csp = html::content_security_policy("'self' data:", &form_action);
+    html::secure(resp, &csp)
 }
 
 pub(super) fn add_cookie(resp: &mut Response, cookie: Option<&str>) {

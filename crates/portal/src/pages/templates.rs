@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-use minijinja::{AutoEscape, Environment, ErrorKind, escape_formatter};
+use minijinja::Environment;
 
-use crate::mail::templates::escape_html;
+use crate::html::{self, read_override};
 
 /// The built-in page templates: `(file name, source)`.
 const BUILTIN: &[(&str, &str)] = &[
@@ -59,25 +59,6 @@ const BUILTIN: &[(&str, &str)] = &[
 /// The built-in style sheet, served at `/auth/static/portal.css`.
 const CSS: &str = include_str!("../../templates/pages/portal.css");
 
-fn plain_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name.starts_with('.')
-        && !name.contains(['/', '\\'])
-        && !name.contains("..")
-}
-
-/// Reads `dir/name` when `dir` is set and the file exists.
-fn read_override(dir: Option<&PathBuf>, name: &str) -> Result<Option<String>, std::io::Error> {
-    let Some(dir) = dir else {
-        return Ok(None);
-    };
-    match std::fs::read_to_string(dir.join(name)) {
-        Ok(s) => Ok(Some(s)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
 /// The page templates (see the `pages` module docs).
 pub(crate) struct PageTemplates {
     env: Environment<'static>,
@@ -95,35 +76,8 @@ impl std::fmt::Debug for PageTemplates {
 impl PageTemplates {
     /// The built-in templates, each overridden by `dir/NAME` when that file exists.
     pub(crate) fn new(dir: Option<PathBuf>) -> PageTemplates {
-        let mut env = Environment::new();
-        // `.html` is auto-escaped; strings are escaped without minijinja's `/` → `&#x2f;`
-        // so that links stay readable.
-        env.set_formatter(|out, state, value| match value.as_str() {
-            Some(s) if matches!(state.auto_escape(), AutoEscape::Html) && !value.is_safe() => out
-                .write_str(&escape_html(s))
-                .map_err(|e| minijinja::Error::new(ErrorKind::WriteFailure, e.to_string())),
-            _ => escape_formatter(out, state, value),
-        });
-        let load_dir = dir.clone();
-        env.set_loader(move |name| {
-            if !plain_name(name) {
-                return Ok(None);
-            }
-            match read_override(load_dir.as_ref(), name) {
-                Ok(Some(source)) => return Ok(Some(source)),
-                Ok(None) => {}
-                Err(e) => {
-                    return Err(minijinja::Error::new(
-                        ErrorKind::InvalidOperation,
-                        format!("cannot read the page template `{name}`"),
-                    )
-                    .with_source(e));
-                }
-            }
-            Ok(BUILTIN
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, s)| (*s).to_owned()))
+        let env = html::environment(BUILTIN, dir.clone(), |name, _| {
+            format!("cannot read the page template `{name}`")
         });
         PageTemplates { env, dir }
     }
