@@ -128,3 +128,25 @@ pub(crate) fn stylesheet(css: String) -> Response {
     );
     resp
 }
+
+/// A JSON value as a template value (numbers as `i64`, else `u64`, else `f64`).
+pub(crate) fn template_value(v: &serde_json::Value) -> minijinja::Value {
+    use minijinja::Value;
+    use serde_json::Value as J;
+    match v {
+        J::Null => Value::from(()),
+        J::Bool(b) => Value::from(*b),
+        J::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => Value::from(i),
+            (None, Some(u)) => Value::from(u),
+            _ => Value::from(n.as_f64().unwrap_or(0.0)),
+        },
+        J::String(s) => Value::from(s.as_str()),
+        J::Array(a) => Value::from(a.iter().map(template_value).collect::<Vec<_>>()),
+        J::Object(o) => Value::from(
+            o.iter()
+                .map(|(k, v)| (k.clone(), template_value(v)))
+                .collect::<std::collections::BTreeMap<String, Value>>(),
+        ),
+    }
+}

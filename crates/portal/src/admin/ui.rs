@@ -10,7 +10,7 @@
 //! message kept in the session; the one exception is a new API token, whose secret is
 //! shown once in the answer to the post itself and stored nowhere.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
@@ -234,33 +234,15 @@ fn secure(resp: Response) -> Response {
     html::secure(resp, &html::content_security_policy("'self'", "'self'"))
 }
 
-/// A JSON-shaped value as a template value.
-fn to_value(v: &serde_json::Value) -> Value {
-    match v {
-        serde_json::Value::Null => Value::from(()),
-        serde_json::Value::Bool(b) => Value::from(*b),
-        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => Value::from(i),
-            (None, Some(u)) => Value::from(u),
-            _ => Value::from(n.as_f64().unwrap_or(0.0)),
-        },
-        serde_json::Value::String(s) => Value::from(s.as_str()),
-        serde_json::Value::Array(a) => Value::from(a.iter().map(to_value).collect::<Vec<_>>()),
-        serde_json::Value::Object(o) => Value::from(
-            o.iter()
-                .map(|(k, v)| (k.clone(), to_value(v)))
-                .collect::<BTreeMap<String, Value>>(),
-        ),
-    }
-}
-
 fn render(
     env: &Environment<'_>,
     status: StatusCode,
     name: &str,
     ctx: &serde_json::Value,
 ) -> Response {
-    let html = env.get_template(name).and_then(|t| t.render(to_value(ctx)));
+    let html = env
+        .get_template(name)
+        .and_then(|t| t.render(html::template_value(ctx)));
     match html {
         Ok(html) => {
             let mut resp = Response::new(Body::from(html));
@@ -347,13 +329,19 @@ async fn who(st: &PortalState, parts: &Parts, back: String) -> Result<Admin, UiE
 /// A page view: the administrator, the session's CSRF token, the flash message.
 struct View {
     env: Arc<Environment<'static>>,
+    uri: http::Uri,
     admin: Admin,
     csrf: String,
     flash: Option<String>,
     cookie: Option<String>,
 }
 
-async fn view(st: &PortalState, parts: &Parts) -> Result<View, UiError> {
+/// A GET's [`View`].
+async fn view(st: &PortalState, req: Request) -> Result<View, UiError> {
+    view_of(st, &req.into_parts().0).await
+}
+
+async fn view_of(st: &PortalState, parts: &Parts) -> Result<View, UiError> {
     let mut admin = who(st, parts, came_from(parts)).await?;
     let csrf = SessionCsrfStorage::new()
         .get_token(&mut admin.session)
@@ -373,6 +361,7 @@ async fn view(st: &PortalState, parts: &Parts) -> Result<View, UiError> {
     };
     Ok(View {
         env: templates(st),
+        uri: parts.uri.clone(),
         admin,
         csrf,
         flash,
@@ -381,6 +370,13 @@ async fn view(st: &PortalState, parts: &Parts) -> Result<View, UiError> {
 }
 
 impl View {
+    /// The query string as `T` (400 when it does not read).
+    fn query<T: serde::de::DeserializeOwned>(&self) -> Result<T, UiError> {
+        Query::<T>::try_from_uri(&self.uri)
+            .map(|Query(q)| q)
+            .map_err(|e| ApiError::bad(format!("invalid query: {}", e.body_text())).into())
+    }
+
     /// Renders `name` with `data` plus the common variables.
     fn page(self, name: &str, mut data: serde_json::Value) -> Response {
         if let Some(obj) = data.as_object_mut() {
@@ -446,6 +442,22 @@ async fn form(st: &PortalState, req: Request) -> Result<(Admin, Form), UiError> 
     Ok((admin, Form { pairs }))
 }
 
+/// A posted form with exactly the fields `names`, each required: the administrator and
+/// the fields' values (in the order of `names`).
+async fn change<const N: usize>(
+    st: &PortalState,
+    req: Request,
+    names: [&str; N],
+) -> Result<(Admin, [String; N]), UiError> {
+    let (admin, mut f) = form(st, req).await?;
+    let mut values: [String; N] = std::array::from_fn(|_| String::new());
+    for (value, name) in values.iter_mut().zip(names) {
+        *value = f.required(name)?;
+    }
+    f.finish()?;
+    Ok((admin, values))
+}
+
 /// After a change: the flash message in the session, and a redirect to `location`.
 async fn done(st: &PortalState, mut admin: Admin, message: &str, location: &str) -> UiResult {
     admin.session.insert(FLASH_KEY, message.to_owned());
@@ -475,12 +487,6 @@ fn id_of(path: IdPath) -> Result<i64, UiError> {
 
 fn name_of(path: IdPath) -> Result<String, UiError> {
     path.map(|Path(n)| n).map_err(|e| path_err(&e))
-}
-
-fn query<T: serde::de::DeserializeOwned>(parts: &Parts) -> Result<T, UiError> {
-    Query::<T>::try_from_uri(&parts.uri)
-        .map(|Query(q)| q)
-        .map_err(|e| UiError::Page(ApiError::bad(format!("invalid query: {}", e.body_text()))))
 }
 
 /// Links to the previous and next pages: `base` with `params` and `page`.
@@ -524,9 +530,8 @@ async fn css(State(st): State<PortalState>) -> Response {
 }
 
 async fn users_page(State(st): State<PortalState>, req: Request) -> UiResult {
-    let (parts, _) = req.into_parts();
-    let v = view(&st, &parts).await?;
-    let q: UsersQuery = query(&parts)?;
+    let v = view(&st, req).await?;
+    let q: UsersQuery = v.query()?;
     let page = actions::users_page(&v.admin, &q).await?;
     let p = page.paging;
     let pager = pager(
@@ -554,8 +559,7 @@ async fn users_page(State(st): State<PortalState>, req: Request) -> UiResult {
 }
 
 async fn user_page(State(st): State<PortalState>, path: IdPath, req: Request) -> UiResult {
-    let (parts, _) = req.into_parts();
-    let v = view(&st, &parts).await?;
+    let v = view(&st, req).await?;
     let id = id_of(path)?;
     let detail = actions::user_detail(&v.admin, id).await?;
     let all = actions::groups(&v.admin).await?;
@@ -577,8 +581,7 @@ async fn user_page(State(st): State<PortalState>, path: IdPath, req: Request) ->
 }
 
 async fn user_block(State(st): State<PortalState>, path: IdPath, req: Request) -> UiResult {
-    let (admin, f) = form(&st, req).await?;
-    f.finish()?;
+    let (admin, []) = change(&st, req, []).await?;
     let id = id_of(path)?;
     let u = actions::block(&st, &admin, id).await?;
     done(
@@ -591,8 +594,7 @@ async fn user_block(State(st): State<PortalState>, path: IdPath, req: Request) -
 }
 
 async fn user_unblock(State(st): State<PortalState>, path: IdPath, req: Request) -> UiResult {
-    let (admin, f) = form(&st, req).await?;
-    f.finish()?;
+    let (admin, []) = change(&st, req, []).await?;
     let id = id_of(path)?;
     let u = actions::unblock(&admin, id).await?;
     done(
@@ -605,8 +607,7 @@ async fn user_unblock(State(st): State<PortalState>, path: IdPath, req: Request)
 }
 
 async fn user_force_reset(State(st): State<PortalState>, path: IdPath, req: Request) -> UiResult {
-    let (admin, f) = form(&st, req).await?;
-    f.finish()?;
+    let (admin, []) = change(&st, req, []).await?;
     let id = id_of(path)?;
     let a = actions::force_reset(&st, &admin, id).await?;
     let message = if a.mailed {
@@ -622,8 +623,7 @@ async fn user_delete_confirm(
     path: IdPath,
     req: Request,
 ) -> UiResult {
-    let (parts, _) = req.into_parts();
-    let v = view(&st, &parts).await?;
+    let v = view(&st, req).await?;
     let id = id_of(path)?;
     let detail = actions::user_detail(&v.admin, id).await?;
     Ok(v.page(
@@ -642,44 +642,35 @@ async fn user_delete_confirm(
 }
 
 async fn user_delete(State(st): State<PortalState>, path: IdPath, req: Request) -> UiResult {
-    let (admin, f) = form(&st, req).await?;
-    f.finish()?;
+    let (admin, []) = change(&st, req, []).await?;
     let id = id_of(path)?;
     actions::delete_user(&st, &admin, id).await?;
     done(&st, admin, &format!("user {id} deleted"), HOME).await
 }
 
 async fn user_group_add(State(st): State<PortalState>, path: IdPath, req: Request) -> UiResult {
-    let (admin, mut f) = form(&st, req).await?;
-    let group = f.required("group")?;
-    f.finish()?;
+    let (admin, [group]) = change(&st, req, ["group"]).await?;
     let id = id_of(path)?;
     actions::add_member(&admin, &group, &UserRef::Id(id)).await?;
     done(&st, admin, &format!("added to {group}"), &user_url(id)).await
 }
 
 async fn user_group_remove(State(st): State<PortalState>, path: IdPath, req: Request) -> UiResult {
-    let (admin, mut f) = form(&st, req).await?;
-    let group = f.required("group")?;
-    f.finish()?;
+    let (admin, [group]) = change(&st, req, ["group"]).await?;
     let id = id_of(path)?;
     actions::remove_member(&admin, &group, id).await?;
     done(&st, admin, &format!("removed from {group}"), &user_url(id)).await
 }
 
 async fn user_tag_add(State(st): State<PortalState>, path: IdPath, req: Request) -> UiResult {
-    let (admin, mut f) = form(&st, req).await?;
-    let tag = f.required("tag")?;
-    f.finish()?;
+    let (admin, [tag]) = change(&st, req, ["tag"]).await?;
     let id = id_of(path)?;
     actions::add_tags(&admin, portcullis_store::USERS, id, &[tag]).await?;
     done(&st, admin, "tag added", &user_url(id)).await
 }
 
 async fn user_tag_remove(State(st): State<PortalState>, path: IdPath, req: Request) -> UiResult {
-    let (admin, mut f) = form(&st, req).await?;
-    let tag = f.required("tag")?;
-    f.finish()?;
+    let (admin, [tag]) = change(&st, req, ["tag"]).await?;
     let id = id_of(path)?;
     actions::remove_tags(&admin, portcullis_store::USERS, id, &[tag]).await?;
     done(&st, admin, "tag removed", &user_url(id)).await
@@ -702,7 +693,7 @@ async fn user_token_create(State(st): State<PortalState>, path: IdPath, req: Req
     };
     let created = actions::create_token(&admin, id, &name, days).await?;
     // The secret is shown in this answer only (no redirect: it is stored nowhere).
-    let v = view(&st, &parts).await?;
+    let v = view_of(&st, &parts).await?;
     Ok(v.page(
         "token.html",
         json!({"token": json_of(&created.token), "secret": created.secret, "back": user_url(id)}),
@@ -710,10 +701,8 @@ async fn user_token_create(State(st): State<PortalState>, path: IdPath, req: Req
 }
 
 async fn token_revoke(State(st): State<PortalState>, path: IdPath, req: Request) -> UiResult {
-    let (admin, mut f) = form(&st, req).await?;
     // The owner's id: where to go back to.
-    let user = f.required("user")?;
-    f.finish()?;
+    let (admin, [user]) = change(&st, req, ["user"]).await?;
     let id = id_of(path)?;
     let back = user_url(parse_id("user", &user)?);
     actions::revoke_token(&admin, id).await?;
@@ -721,8 +710,7 @@ async fn token_revoke(State(st): State<PortalState>, path: IdPath, req: Request)
 }
 
 async fn groups_page(State(st): State<PortalState>, req: Request) -> UiResult {
-    let (parts, _) = req.into_parts();
-    let v = view(&st, &parts).await?;
+    let v = view(&st, req).await?;
     let groups = actions::groups(&v.admin).await?;
     Ok(v.page("groups.html", json!({"groups": json_of(&groups)})))
 }
@@ -743,8 +731,7 @@ async fn group_create(State(st): State<PortalState>, req: Request) -> UiResult {
 }
 
 async fn group_page(State(st): State<PortalState>, path: IdPath, req: Request) -> UiResult {
-    let (parts, _) = req.into_parts();
-    let v = view(&st, &parts).await?;
+    let v = view(&st, req).await?;
     let name = name_of(path)?;
     let detail = actions::group_detail(&v.admin, &name).await?;
     Ok(v.page("group.html", json_of(&detail)))
@@ -755,8 +742,7 @@ async fn group_delete_confirm(
     path: IdPath,
     req: Request,
 ) -> UiResult {
-    let (parts, _) = req.into_parts();
-    let v = view(&st, &parts).await?;
+    let v = view(&st, req).await?;
     let name = name_of(path)?;
     let detail = actions::group_detail(&v.admin, &name).await?;
     Ok(v.page(
@@ -775,8 +761,7 @@ async fn group_delete_confirm(
 }
 
 async fn group_delete(State(st): State<PortalState>, path: IdPath, req: Request) -> UiResult {
-    let (admin, f) = form(&st, req).await?;
-    f.finish()?;
+    let (admin, []) = change(&st, req, []).await?;
     let name = name_of(path)?;
     actions::delete_group(&admin, &name).await?;
     done(
@@ -789,9 +774,7 @@ async fn group_delete(State(st): State<PortalState>, path: IdPath, req: Request)
 }
 
 async fn group_member_add(State(st): State<PortalState>, path: IdPath, req: Request) -> UiResult {
-    let (admin, mut f) = form(&st, req).await?;
-    let user = f.required("user")?;
-    f.finish()?;
+    let (admin, [user]) = change(&st, req, ["user"]).await?;
     let name = name_of(path)?;
     let u = actions::add_member(&admin, &name, &UserRef::Name(user)).await?;
     done(
@@ -808,9 +791,7 @@ async fn group_member_remove(
     path: IdPath,
     req: Request,
 ) -> UiResult {
-    let (admin, mut f) = form(&st, req).await?;
-    let user = f.required("user_id")?;
-    f.finish()?;
+    let (admin, [user]) = change(&st, req, ["user_id"]).await?;
     let name = name_of(path)?;
     let uid = parse_id("user_id", &user)?;
     actions::remove_member(&admin, &name, uid).await?;
@@ -824,9 +805,7 @@ async fn group_member_remove(
 }
 
 async fn group_grant(State(st): State<PortalState>, path: IdPath, req: Request) -> UiResult {
-    let (admin, mut f) = form(&st, req).await?;
-    let permission = f.required("permission")?;
-    f.finish()?;
+    let (admin, [permission]) = change(&st, req, ["permission"]).await?;
     let name = name_of(path)?;
     actions::grant(&admin, &name, &permission, true).await?;
     done(
@@ -839,9 +818,7 @@ async fn group_grant(State(st): State<PortalState>, path: IdPath, req: Request) 
 }
 
 async fn group_revoke(State(st): State<PortalState>, path: IdPath, req: Request) -> UiResult {
-    let (admin, mut f) = form(&st, req).await?;
-    let permission = f.required("permission")?;
-    f.finish()?;
+    let (admin, [permission]) = change(&st, req, ["permission"]).await?;
     let name = name_of(path)?;
     actions::revoke(&admin, &name, &permission).await?;
     done(
@@ -854,9 +831,8 @@ async fn group_revoke(State(st): State<PortalState>, path: IdPath, req: Request)
 }
 
 async fn audit_page(State(st): State<PortalState>, req: Request) -> UiResult {
-    let (parts, _) = req.into_parts();
-    let v = view(&st, &parts).await?;
-    let f: AuditFilter = query(&parts)?;
+    let v = view(&st, req).await?;
+    let f: AuditFilter = v.query()?;
     let page = actions::audit_page(&v.admin, &f).await?;
     let p = page.paging;
     let pager = pager(

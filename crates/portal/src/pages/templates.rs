@@ -86,7 +86,7 @@ impl PageTemplates {
     pub(crate) fn render(&self, name: &str, ctx: &serde_json::Value) -> Result<String, String> {
         self.env
             .get_template(name)
-            .and_then(|t| t.render(to_template_value(ctx)))
+            .and_then(|t| t.render(html::template_value(ctx)))
             .map_err(|e| {
                 let mut reason = e.to_string();
                 let mut source = std::error::Error::source(&e);
@@ -104,25 +104,5 @@ impl PageTemplates {
             Ok(Some(css)) => css,
             _ => CSS.to_owned(),
         }
-    }
-}
-
-/// A JSON value as a template value.
-fn to_template_value(v: &serde_json::Value) -> minijinja::Value {
-    use serde_json::Value as J;
-    match v {
-        J::Null => minijinja::Value::from(()),
-        J::Bool(b) => minijinja::Value::from(*b),
-        J::Number(n) => match n.as_i64() {
-            Some(i) => minijinja::Value::from(i),
-            None => minijinja::Value::from(n.as_f64().unwrap_or_default()),
-        },
-        J::String(s) => minijinja::Value::from(s.as_str()),
-        J::Array(a) => minijinja::Value::from(a.iter().map(to_template_value).collect::<Vec<_>>()),
-        J::Object(o) => minijinja::Value::from(
-            o.iter()
-                .map(|(k, v)| (k.clone(), to_template_value(v)))
-                .collect::<std::collections::BTreeMap<String, minijinja::Value>>(),
-        ),
     }
 }
