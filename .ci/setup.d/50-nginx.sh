@@ -7,21 +7,29 @@
 # installing); the test runs its own nginx with its own prefix, config, pid file and
 # ephemeral loopback ports, in the foreground. When PORTCULLIS_TEST_NGINX is unset the test
 # prints `skipped: ...` and passes.
+
+# Installs Debian package $1 without starting its service: while installing, a temporary
+# policy-rc.d (unless one exists) refuses service starts, so the packaged nginx or caddy
+# never takes port 80. Tries the package lists as they are, then once more after
+# `apt-get update`. The policy file it made is removed whatever happens.
+portcullis_install_quietly() {
+  local made_policy=""
+  if ! [ -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    made_policy=1
+  fi
+  local status=0
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
+    status=$?
+  fi
+  if [ -n "$made_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
+  return "$status"
+}
 portcullis_nginx_setup() {
   if ! [ -x /usr/sbin/nginx ]; then
     echo "installing nginx"
-    local made_policy=""
-    if ! [ -e /usr/sbin/policy-rc.d ]; then
-      # Keep the package from starting the system nginx on port 80.
-      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-      made_policy=1
-    fi
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; then
-      apt-get update -qq || { [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d; return 1; }
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null \
-        || { [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d; return 1; }
-    fi
-    if [ -n "$made_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
+    portcullis_install_quietly nginx || return 1
   fi
   if ! /usr/sbin/nginx -V 2>&1 | grep -q -- '--with-http_auth_request_module'; then
     echo "nginx lacks http_auth_request_module: the forward-auth nginx test will skip"
@@ -35,15 +43,7 @@ portcullis_nginx_setup() {
 portcullis_caddy_setup() {
   if ! [ -x /usr/bin/caddy ]; then
     echo "installing caddy"
-    local made_policy=""
-    if ! [ -e /usr/sbin/policy-rc.d ]; then
-      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-      made_policy=1
-    fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq caddy >/dev/null
-    local status=$?
-    if [ -n "$made_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
-    [ "$status" -eq 0 ] || return 1
+    portcullis_install_quietly caddy || return 1
   fi
   /usr/bin/caddy version || return 1
   export PORTCULLIS_TEST_CADDY=/usr/bin/caddy

@@ -9,14 +9,14 @@
 //! `127.0.0.1` that asks `/auth/verify` directly is not believed.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead as _, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::run_in;
+use crate::util::{
+    KillOnDrop, ServeProcess, agent, api_login, free_port, run_in, write_portal_config,
+};
 
 const PASSWORD: &str = "correct horse battery staple 42";
 
@@ -34,76 +34,6 @@ permission = "NO_PERMISSION_REQUIRED"
 path = "/private"
 permission = "edit"
 "#;
-
-/// A child process killed (and reaped) on drop, with its standard error kept.
-struct Proc {
-    child: Child,
-    stderr: Arc<Mutex<Vec<String>>>,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Proc {
-    fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().join("\n")
-    }
-}
-
-/// `portcullis serve` on a free loopback port with `config` and `--policy policy`.
-fn start_portcullis(dir: &Path, database: &str, config: &Path, policy: &Path) -> (Proc, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--database", database])
-        .arg("--config")
-        .arg(config)
-        .arg("--policy")
-        .arg(policy)
-        .arg("--mail-dir")
-        .arg(dir.join("mail"))
-        .env_remove("PORTCULLIS_DATABASE_URL")
-        .env_remove("PORTCULLIS_SECRET")
-        .env("PORTCULLIS_DEBUG_AUTHORIZATION", "1")
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn portcullis serve");
-    let stderr = child.stderr.take().unwrap();
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let (tx, rx) = mpsc::channel();
-    let keep = Arc::clone(&lines);
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if let Some(addr) = line.strip_prefix("listening on http://") {
-                let _ = tx.send(addr.to_owned());
-            }
-            keep.lock().unwrap().push(line);
-        }
-    });
-    let proc = Proc {
-        child,
-        stderr: lines,
-    };
-    match rx.recv_timeout(Duration::from_secs(120)) {
-        Ok(addr) => (proc, addr),
-        Err(_) => panic!("portcullis did not start:\n{}", proc.stderr()),
-    }
-}
-
-/// A free loopback port (bound, then released for nginx to take).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A backend that echoes what nginx passed on: `uri`, `x-auth-user`, `x-auth-groups`.
 fn start_backend() -> SocketAddr {
@@ -151,16 +81,6 @@ impl Resp {
     }
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .proxy(None)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into()
-}
-
 fn finish(resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Resp {
     let mut resp = resp.expect("HTTP request");
     let headers = resp
@@ -190,18 +110,10 @@ fn get(url: &str, headers: &[(&str, &str)]) -> Resp {
     finish(req.call())
 }
 
-/// Logs in through `/auth/api/login` at `base` and returns `name=value` of the session.
+/// Logs in as `username` (with [`PASSWORD`]) through `/auth/api/login` at `base`: the
+/// session cookie as `name=value`.
 fn login(base: &str, username: &str) -> String {
-    let body = format!("{{\"username\": \"{username}\", \"password\": \"{PASSWORD}\"}}");
-    let resp = finish(
-        agent()
-            .post(format!("{base}/auth/api/login"))
-            .header("Content-Type", "application/json")
-            .send(body.as_str()),
-    );
-    assert_eq!(resp.status, 200, "{resp:?}");
-    let cookie = resp.header("set-cookie").expect("a session cookie");
-    cookie.split(';').next().unwrap().to_owned()
+    api_login(base, username, PASSWORD)
 }
 
 /// Creates `alice` (group editors) and `bob` (no group) with [`PASSWORD`].
@@ -222,21 +134,68 @@ fn create_users(dir: &Path, database: &str) {
     }
 }
 
+/// `portcullis serve --policy` (the portal with forward auth) for the tests below: in its
+/// own temporary directory, `alice` and `bob` created ([`create_users`]) before the start,
+/// [`POLICY`] in `policy.toml`, `public_url` and the one trusted proxy in `portal.toml`,
+/// authorization decisions logged (`PORTCULLIS_DEBUG_AUTHORIZATION=1`).
+struct ForwardAuth {
+    /// Dropped after `server` (fields drop in order): the server is gone first.
+    server: ServeProcess,
+    dir: tempfile::TempDir,
+}
+
+impl ForwardAuth {
+    fn start(public_url: &str, trusted_proxy: &str) -> ForwardAuth {
+        let dir = tempfile::tempdir().unwrap();
+        let database = format!("sqlite://{}", dir.path().join("fa.sqlite").display());
+        create_users(dir.path(), &database);
+        let policy = dir.path().join("policy.toml");
+        std::fs::write(&policy, POLICY).unwrap();
+        let config = write_portal_config(
+            dir.path(),
+            public_url,
+            &format!("trusted_proxies = [\"{trusted_proxy}\"]\n"),
+        );
+        let server = ServeProcess::portal_on(&database, &config, &dir.path().join("mail"))
+            .arg("--policy")
+            .arg(&policy)
+            .env("PORTCULLIS_DEBUG_AUTHORIZATION", "1")
+            .in_dir(dir.path())
+            .start();
+        ForwardAuth { server, dir }
+    }
+}
+
+/// The proxy binary named by `var` (`.ci/setup.d/50-nginx.sh` installs Debian's `package`
+/// and sets it), or `None` after printing `skipped: ...` when it is unset.
+fn proxy_binary(var: &str, package: &str) -> Option<std::ffi::OsString> {
+    let binary = std::env::var_os(var);
+    if binary.is_none() {
+        println!(
+            "skipped: {var} is not set (.ci/setup.d/50-nginx.sh installs Debian's {package} \
+             and sets it)"
+        );
+    }
+    binary
+}
+
+/// [`ForwardAuth`] for a proxy to front, believing `trusted_proxy` only, with the rest of
+/// the stack: the echo backend ([`start_backend`]) the proxy is to pass on to, the free
+/// port the proxy is to listen on, and `http://127.0.0.1:PORT` (the `public_url`).
+fn start_proxied(trusted_proxy: &str) -> (ForwardAuth, SocketAddr, u16, String) {
+    let backend = start_backend();
+    let port = free_port();
+    let public = format!("http://127.0.0.1:{port}");
+    let fa = ForwardAuth::start(&public, trusted_proxy);
+    (fa, backend, port, public)
+}
+
 /// Without a proxy: the test is the trusted proxy (`127.0.0.1`), asking directly.
 #[test]
 fn serve_answers_forward_auth_with_the_policy_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let database = format!("sqlite://{}", dir.path().join("fa.sqlite").display());
-    create_users(dir.path(), &database);
-    let policy = dir.path().join("policy.toml");
-    std::fs::write(&policy, POLICY).unwrap();
-    let config = dir.path().join("portcullis.toml");
-    std::fs::write(
-        &config,
-        "public_url = \"http://app.test\"\ntrusted_proxies = [\"127.0.0.1\"]\n",
-    )
-    .unwrap();
-    let (server, addr) = start_portcullis(dir.path(), &database, &config, &policy);
+    let fa = ForwardAuth::start("http://app.test", "127.0.0.1");
+    let server = &fa.server;
+    let policy = fa.dir.path().join("policy.toml");
     assert!(
         server
             .stderr()
@@ -244,7 +203,7 @@ fn serve_answers_forward_auth_with_the_policy_file() {
         "{}",
         server.stderr()
     );
-    let base = format!("http://{addr}");
+    let base = server.base();
     let verify = |uri: &str, cookie: Option<&str>| {
         let mut h = vec![
             ("X-Forwarded-Method", "GET"),
@@ -291,11 +250,7 @@ fn serve_answers_forward_auth_with_the_policy_file() {
 /// nginx `auth_request` in front of a backend.
 #[test]
 fn nginx_auth_request_in_front_of_a_backend() {
-    let Some(nginx) = std::env::var_os("PORTCULLIS_TEST_NGINX") else {
-        println!(
-            "skipped: PORTCULLIS_TEST_NGINX is not set (.ci/setup.d/50-nginx.sh installs \
-             Debian's nginx and sets it)"
-        );
+    let Some(nginx) = proxy_binary("PORTCULLIS_TEST_NGINX", "nginx") else {
         return;
     };
     // nginx binds 127.0.0.2 as the client address of its upstream connections.
@@ -303,21 +258,8 @@ fn nginx_auth_request_in_front_of_a_backend() {
         println!("skipped: 127.0.0.2 is not usable on this machine's loopback");
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let database = format!("sqlite://{}", dir.path().join("fa.sqlite").display());
-    create_users(dir.path(), &database);
-    let backend = start_backend();
-    let port = free_port();
-    let public = format!("http://127.0.0.1:{port}");
-    let policy = dir.path().join("policy.toml");
-    std::fs::write(&policy, POLICY).unwrap();
-    let config = dir.path().join("portcullis.toml");
-    std::fs::write(
-        &config,
-        format!("public_url = \"{public}\"\ntrusted_proxies = [\"127.0.0.2\"]\n"),
-    )
-    .unwrap();
-    let (server, pc) = start_portcullis(dir.path(), &database, &config, &policy);
+    let (ForwardAuth { dir, server }, backend, port, public) = start_proxied("127.0.0.2");
+    let pc = server.addr();
 
     let prefix = dir.path().join("nginx");
     for sub in ["logs", "tmp"] {
@@ -418,10 +360,7 @@ http {{
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let nginx_proc = Proc {
-        child,
-        stderr: Arc::new(Mutex::new(Vec::new())),
-    };
+    let nginx_proc = KillOnDrop(child);
     let deadline = Instant::now() + Duration::from_secs(30);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
@@ -557,7 +496,7 @@ http {{
     // Blocking alice takes effect on her next request.
     let out = run_in(
         Some(dir.path()),
-        &["user", "block", "alice", "--database", &database],
+        &["user", "block", "alice", "--database", server.database()],
         "",
     );
     assert_eq!(out.code, 0, "{out:?}");
@@ -574,28 +513,11 @@ http {{
 /// to the client as it is, and copies the identity headers of a 2xx into the request.
 #[test]
 fn caddy_forward_auth_redirects_browsers_and_copies_identity() {
-    let Some(caddy) = std::env::var_os("PORTCULLIS_TEST_CADDY") else {
-        println!(
-            "skipped: PORTCULLIS_TEST_CADDY is not set (.ci/setup.d/50-nginx.sh installs \
-             Debian's caddy and sets it)"
-        );
+    let Some(caddy) = proxy_binary("PORTCULLIS_TEST_CADDY", "caddy") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let database = format!("sqlite://{}", dir.path().join("fa.sqlite").display());
-    create_users(dir.path(), &database);
-    let backend = start_backend();
-    let port = free_port();
-    let public = format!("http://127.0.0.1:{port}");
-    let policy = dir.path().join("policy.toml");
-    std::fs::write(&policy, POLICY).unwrap();
-    let config = dir.path().join("portcullis.toml");
-    std::fs::write(
-        &config,
-        format!("public_url = \"{public}\"\ntrusted_proxies = [\"127.0.0.1\"]\n"),
-    )
-    .unwrap();
-    let (server, pc) = start_portcullis(dir.path(), &database, &config, &policy);
+    let (ForwardAuth { dir, server }, backend, port, public) = start_proxied("127.0.0.1");
+    let pc = server.addr();
     let caddyfile = dir.path().join("Caddyfile");
     std::fs::write(
         &caddyfile,
@@ -628,10 +550,7 @@ fn caddy_forward_auth_redirects_browsers_and_copies_identity() {
         .stderr(log)
         .spawn()
         .unwrap();
-    let mut caddy_proc = Proc {
-        child,
-        stderr: Arc::new(Mutex::new(Vec::new())),
-    };
+    let mut caddy_proc = KillOnDrop(child);
     let context = || {
         format!(
             "portcullis:\n{}\ncaddy:\n{}",
@@ -641,7 +560,7 @@ fn caddy_forward_auth_redirects_browsers_and_copies_identity() {
     };
     let deadline = Instant::now() + Duration::from_secs(30);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        let exited = caddy_proc.child.try_wait().unwrap();
+        let exited = caddy_proc.0.try_wait().unwrap();
         assert!(
             exited.is_none() && Instant::now() < deadline,
             "caddy did not listen ({exited:?}): {}",

@@ -11,120 +11,38 @@
 //! succeed, which cannot hold for random one-time tokens and passwords (a random `token`
 //! is rightly answered 400 "invalid or expired link").
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Command;
 
-use crate::util::run_in;
+use crate::util::{ServeProcess, api_login, run_in};
 
-/// A `portcullis serve` (portal mode) in a temporary directory, killed on drop.
-struct Portal {
-    child: Child,
-    base: String,
-    dir: tempfile::TempDir,
+/// The portal (`portcullis serve` without `--demo`) in its own temporary directory, on a
+/// free port named in `public_url`, with cookies allowed over plain HTTP.
+fn start_portal() -> ServeProcess {
+    ServeProcess::portal(
+        "insecure_cookies = true\nsecret = \"schemathesis-test-secret-0123456789abcdef\"\n",
+    )
+    .start()
 }
 
-impl Drop for Portal {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Portal {
-    fn start() -> Portal {
-        let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let base = format!("http://127.0.0.1:{port}");
-        std::fs::write(
-            dir.path().join("portal.toml"),
-            format!(
-                "public_url = \"{base}\"\ninsecure_cookies = true\nsecret = \"schemathesis-test-secret-0123456789abcdef\"\n"
-            ),
-        )
-        .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
-            .args([
-                "serve",
-                "--config",
-                "portal.toml",
-                "--bind",
-                &format!("127.0.0.1:{port}"),
-                "--database",
-                "sqlite://portal.sqlite",
-                "--mail-dir",
-                "mail",
-            ])
-            .current_dir(dir.path())
-            .env_remove("PORTCULLIS_DATABASE_URL")
-            .env_remove("PORTCULLIS_SECRET")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn portcullis serve");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut seen = Vec::new();
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if line.starts_with("listening on http://") {
-                    let _ = tx.send(Ok(()));
-                }
-                seen.push(line);
-            }
-            let _ = tx.send(Err(seen.join("\n")));
-        });
-        match rx.recv_timeout(Duration::from_secs(120)) {
-            Ok(Ok(())) => {}
-            other => {
-                let _ = child.kill();
-                panic!("the server did not start: {other:?}");
-            }
-        }
-        Portal { child, base, dir }
-    }
-
-    /// Creates the first administrator and logs in: the session cookie (`name=value`).
-    fn admin_cookie(&self) -> String {
-        let r = run_in(
-            Some(self.dir.path()),
-            &["--database", "sqlite://portal.sqlite", "init"],
-            "",
-        );
-        assert_eq!(r.code, 0, "{}", r.stderr);
-        let password = r.stdout.trim().to_owned();
-        let resp = ureq::post(&format!("{}/auth/api/login", self.base))
-            .header("Content-Type", "application/json")
-            .send(
-                serde_json::json!({"username": "admin", "password": password})
-                    .to_string()
-                    .as_bytes(),
-            )
-            .expect("login");
-        let set_cookie = resp
-            .headers()
-            .get("set-cookie")
-            .expect("a session cookie")
-            .to_str()
-            .unwrap();
-        set_cookie.split(';').next().unwrap().to_owned()
-    }
+/// Creates the first administrator (`portcullis init`) and logs in: the session cookie
+/// (`name=value`).
+fn admin_cookie(portal: &ServeProcess) -> String {
+    let r = run_in(
+        Some(portal.dir()),
+        &["--database", portal.database(), "init"],
+        "",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let password = r.stdout.trim().to_owned();
+    api_login(&portal.base(), "admin", &password)
 }
 
 /// Runs schemathesis; with `session`, as the holder of that session cookie value (given
 /// to schemathesis as the document's `session` security scheme, so it also checks that
 /// leaving the cookie out is refused).
-fn schemathesis(st: &str, portal: &Portal, session: Option<&str>, extra: &[&str]) {
-    let schema = format!("{}/auth/api/openapi.json", portal.base);
-    let config = portal.dir.path().join("schemathesis.toml");
+fn schemathesis(st: &str, portal: &ServeProcess, session: Option<&str>, extra: &[&str]) {
+    let schema = portal.url("/auth/api/openapi.json");
+    let config = portal.dir().join("schemathesis.toml");
     let auth = match session {
         Some(value) => format!("[auth.openapi.session]\napi_key = \"{value}\"\n"),
         None => String::new(),
@@ -149,7 +67,7 @@ fn schemathesis(st: &str, portal: &Portal, session: Option<&str>, extra: &[&str]
     ])
     .args(extra)
     .env("SCHEMATHESIS_HOOKS", "")
-    .current_dir(portal.dir.path());
+    .current_dir(portal.dir());
     let out = cmd.output().expect("run schemathesis");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -179,12 +97,12 @@ fn the_api_conforms_to_its_document_anonymous_and_as_admin() {
         );
         return;
     };
-    let portal = Portal::start();
+    let portal = start_portal();
     // Anonymous: every operation.
     schemathesis(&st, &portal, None, &[]);
     // Logged in as an administrator: the read-only operations (writes with random data
     // would end the session or lock the account under test).
-    let cookie = portal.admin_cookie();
+    let cookie = admin_cookie(&portal);
     let value = cookie.split_once('=').map(|(_, v)| v).unwrap_or_default();
     schemathesis(&st, &portal, Some(value), &["--include-method", "GET"]);
 }

@@ -2,114 +2,44 @@
 //! store in a temporary directory, and a plain HTTP client with a hand-kept cookie jar.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use portcullis_web::secret::{MasterSecret, Purpose};
 use portcullis_web::ticket::{AuthTktCookie, ClientIp, TicketRequest, TicketSecret, UserId};
 
-use crate::util::run;
+use crate::util::{ServeBuilder, ServeProcess, agent, run};
 
 /// A known master secret, so the tests can derive the server's ticket key.
 const SECRET: &str = "integration-test master secret, 32+ bytes long";
 
-/// A running `portcullis serve --demo`; killed on drop.
-struct Server {
-    child: Child,
-    base: String,
-    database: String,
-    stderr: Arc<Mutex<Vec<String>>>,
-    _dir: Option<tempfile::TempDir>,
+/// `portcullis serve --demo` in a fresh temporary directory with `secret` in
+/// `PORTCULLIS_SECRET` (`None`: unset).
+fn start(secret: Option<&str>) -> ServeProcess {
+    start_with(ServeProcess::demo(), secret)
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// Starts `demo` with `secret` in `PORTCULLIS_SECRET` (`None`: unset).
+fn start_with(demo: ServeBuilder, secret: Option<&str>) -> ServeProcess {
+    match secret {
+        Some(s) => demo.env("PORTCULLIS_SECRET", s),
+        None => demo,
     }
+    .start()
 }
 
-impl Server {
-    /// Starts the demo with `secret` in `PORTCULLIS_SECRET` (`None`: unset) and waits for
-    /// its `listening on http://ADDR` line.
-    fn start(secret: Option<&str>) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let database = format!("sqlite://{}", dir.path().join("demo.sqlite").display());
-        Server::spawn(secret, database, Some(dir))
-    }
-
-    /// Starts the demo on `database`; `dir` (if any) is removed when the server is dropped.
-    fn spawn(secret: Option<&str>, database: String, dir: Option<tempfile::TempDir>) -> Server {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_portcullis"));
-        cmd.args([
-            "serve",
-            "--demo",
-            "--bind",
-            "127.0.0.1:0",
-            "--database",
-            &database,
-        ])
-        .env_remove("PORTCULLIS_DATABASE_URL")
-        .env_remove("PORTCULLIS_DEBUG_AUTHORIZATION")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-        match secret {
-            Some(s) => cmd.env("PORTCULLIS_SECRET", s),
-            None => cmd.env_remove("PORTCULLIS_SECRET"),
-        };
-        let mut child = cmd.spawn().expect("spawn portcullis serve");
-        let stderr = child.stderr.take().unwrap();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = mpsc::channel();
-        let keep = Arc::clone(&lines);
-        std::thread::spawn(move || {
-            // Keeps draining stderr for the server's whole life.
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Some(addr) = line.strip_prefix("listening on http://") {
-                    let _ = tx.send(addr.to_owned());
-                }
-                keep.lock().unwrap().push(line);
-            }
-        });
-        let addr = match rx.recv_timeout(Duration::from_secs(120)) {
-            Ok(addr) => addr,
-            Err(_) => {
-                let _ = child.kill();
-                panic!(
-                    "the server did not start; stderr:\n{}",
-                    lines.lock().unwrap().join("\n")
-                );
-            }
-        };
-        Server {
-            child,
-            base: format!("http://{addr}"),
-            database,
-            stderr: lines,
-            _dir: dir,
-        }
-    }
-
-    fn client(&self) -> Client {
-        Client::new(&self.base)
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().join("\n")
-    }
-
-    /// `portcullis ARGS --database <this server's database>`.
-    fn cli(&self, args: &[&str]) -> crate::util::Run {
-        let mut all: Vec<&str> = args.to_vec();
-        all.extend(["--database", &self.database]);
-        run(&all)
-    }
-
+/// What these tests do with a running demo.
+trait DemoServer {
+    /// A fresh browser-ish client of the server.
+    fn client(&self) -> Client;
     /// The store id of `user` (the first line of `portcullis principals`).
+    fn user_id(&self, user: &str) -> i64;
+}
+
+impl DemoServer for ServeProcess {
+    fn client(&self) -> Client {
+        Client::new(&self.base())
+    }
+
     fn user_id(&self, user: &str) -> i64 {
         let out = self.cli(&["principals", user]);
         assert_eq!(out.code, 0, "{out:?}");
@@ -157,15 +87,8 @@ struct Client {
 
 impl Client {
     fn new(base: &str) -> Client {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .proxy(None)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build()
-            .into();
         Client {
-            agent,
+            agent: agent(),
             base: base.to_owned(),
             jar: BTreeMap::new(),
         }
@@ -315,7 +238,7 @@ fn assert_sent_to_login(resp: &Resp, came_from: &str) {
 
 #[test]
 fn anonymous_browsers_go_to_the_login_page_and_api_clients_get_401() {
-    let server = Server::start(None);
+    let server = start(None);
     assert!(
         server.stderr().contains("generated an ephemeral one"),
         "{}",
@@ -363,7 +286,7 @@ fn anonymous_browsers_go_to_the_login_page_and_api_clients_get_401() {
 
 #[test]
 fn login_form_checks_csrf_and_fails_generically() {
-    let server = Server::start(None);
+    let server = start(None);
     let mut c = server.client();
     let form = c.get("/login");
     let token = form.csrf_token();
@@ -488,7 +411,7 @@ fn login_form_checks_csrf_and_fails_generically() {
 
 #[test]
 fn generic_user_enters_but_gets_a_403_page_naming_topsecret() {
-    let server = Server::start(None);
+    let server = start(None);
     let mut c = server.client();
     let login = c.login("genericuser", "basic123", "/");
     assert_eq!(login.status, 303, "{login:?}");
@@ -536,7 +459,7 @@ fn generic_user_enters_but_gets_a_403_page_naming_topsecret() {
 
 #[test]
 fn superuser_reads_the_secret_and_came_from_is_honoured_only_on_this_site() {
-    let server = Server::start(None);
+    let server = start(None);
     let mut c = server.client();
     let login = c.login("superuser", "secret123", "/secret");
     assert_eq!(login.status, 303, "{login:?}");
@@ -573,7 +496,7 @@ fn superuser_reads_the_secret_and_came_from_is_honoured_only_on_this_site() {
 
 #[test]
 fn logout_needs_the_csrf_token_and_clears_the_ticket() {
-    let server = Server::start(None);
+    let server = start(None);
     let mut c = server.client();
     let before = c.get("/login").csrf_token();
     assert_eq!(c.login("genericuser", "basic123", "/").status, 303);
@@ -616,7 +539,7 @@ fn logout_needs_the_csrf_token_and_clears_the_ticket() {
 
 #[test]
 fn forged_expired_and_blocked_user_tickets_are_anonymous() {
-    let server = Server::start(Some(SECRET));
+    let server = start(Some(SECRET));
     assert!(
         !server.stderr().contains("ephemeral"),
         "{}",
@@ -650,7 +573,7 @@ fn forged_expired_and_blocked_user_tickets_are_anonymous() {
     let helper = AuthTktCookie::builder(TicketSecret::derived(&master))
         .build()
         .unwrap();
-    let host = server.base.trim_start_matches("http://").to_owned();
+    let host = server.base().trim_start_matches("http://").to_owned();
     let req = TicketRequest::new(&host, ClientIp::UNSPECIFIED);
     let issue = |time: u64| {
         let set = helper
@@ -730,22 +653,11 @@ fn a_short_or_empty_secret_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}", dir.path().join("x.sqlite").display());
     for secret in ["short", ""] {
-        let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
-            .args([
-                "serve",
-                "--demo",
-                "--bind",
-                "127.0.0.1:0",
-                "--database",
-                &database,
-            ])
+        let out = ServeProcess::demo_on(&database)
             .env("PORTCULLIS_SECRET", secret)
-            .env_remove("PORTCULLIS_DATABASE_URL")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{stderr}");
+            .run();
+        let stderr = &out.stderr;
+        assert_eq!(out.code, 2, "{stderr}");
         assert!(
             stderr.starts_with("error: invalid master secret in `PORTCULLIS_SECRET`"),
             "{stderr}"
@@ -756,24 +668,12 @@ fn a_short_or_empty_secret_refuses_to_start() {
     // A secret in a configuration file is refused the same way.
     let config = dir.path().join("portcullis.toml");
     std::fs::write(&config, "secret = \"0123456789\"\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
-        .args([
-            "serve",
-            "--demo",
-            "--bind",
-            "127.0.0.1:0",
-            "--database",
-            &database,
-        ])
+    let out = ServeProcess::demo_on(&database)
         .arg("--config")
         .arg(&config)
-        .env_remove("PORTCULLIS_SECRET")
-        .env_remove("PORTCULLIS_DATABASE_URL")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+        .run();
+    let stderr = &out.stderr;
+    assert_eq!(out.code, 2, "{stderr}");
     assert!(stderr.contains("too short (10 bytes)"), "{stderr}");
     // Without `--demo` the portal is served; an unreadable configuration stops it.
     let out = run(&[
@@ -792,12 +692,12 @@ fn a_short_or_empty_secret_refuses_to_start() {
 
 #[test]
 fn restarting_keeps_the_demo_users_and_a_configured_secret_keeps_logins() {
-    let first = Server::start(Some(SECRET));
+    let first = start(Some(SECRET));
     assert!(first.stderr().contains("created demo user `genericuser`"));
     let mut c = first.client();
     assert_eq!(c.login("superuser", "secret123", "/").status, 303);
     let ticket = c.ticket().unwrap().to_owned();
-    let second = Server::spawn(Some(SECRET), first.database.clone(), None);
+    let second = start_with(ServeProcess::demo_on(first.database()), Some(SECRET));
     assert!(
         second
             .stderr()
@@ -818,7 +718,7 @@ fn restarting_keeps_the_demo_users_and_a_configured_secret_keeps_logins() {
 /// gets the 403 sign-in page there; `/public` is for everyone.
 #[test]
 fn the_admin_side_is_for_administrators_only() {
-    let server = Server::start(Some(SECRET));
+    let server = start(Some(SECRET));
     assert!(
         server.stderr().contains("admin/admin123 (group admin)"),
         "{}",

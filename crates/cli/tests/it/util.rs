@@ -1,4 +1,11 @@
-//! Running the built binary.
+//! Running the built binary: a run to its end ([`run`], [`run_in`]) or a running server
+//! ([`ServeProcess`], in `util/server.rs`, with the helpers the server tests share).
+
+mod server;
+
+pub(crate) use server::{
+    KillOnDrop, ServeBuilder, ServeProcess, agent, api_login, free_port, write_portal_config,
+};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{Browser, Js, Server, run};
+use super::{Browser, Js, Server, demo_server, run};
 
 async fn came_from_secret(b: Browser, server: Arc<Server>) {
     b.goto(&server.url("/secret")).await;
@@ -78,7 +78,7 @@ fn demo_anonymous_secret_login_returns_to_secret() {
     run(
         "demo_anonymous_secret_login_returns_to_secret",
         Js(true),
-        Server::demo,
+        demo_server,
         came_from_secret,
     );
 }
@@ -88,7 +88,7 @@ fn demo_anonymous_secret_login_returns_to_secret_without_javascript() {
     run(
         "demo_anonymous_secret_login_returns_to_secret_without_javascript",
         Js(false),
-        Server::demo,
+        demo_server,
         came_from_secret,
     );
 }
@@ -155,7 +155,7 @@ fn demo_admin_side_sign_in_returns_to_admin_users() {
     run(
         "demo_admin_side_sign_in_returns_to_admin_users",
         Js(true),
-        Server::demo,
+        demo_server,
         admin_side_came_from,
     );
 }

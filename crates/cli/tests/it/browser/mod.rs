@@ -514,145 +514,24 @@ pub(crate) mod url_parts {
     }
 }
 
-/// A running `portcullis serve` (demo or portal) in a temporary directory; killed on drop.
-pub(crate) struct Server {
-    child: Child,
-    /// `http://127.0.0.1:PORT`.
-    pub(crate) base: String,
-    /// The temporary directory (database, configuration, mail).
-    pub(crate) dir: tempfile::TempDir,
-    /// `sqlite://...` of the server's store.
-    pub(crate) database: String,
-    stderr: Arc<Mutex<Vec<String>>>,
+/// The servers these tests drive: [`ServeProcess`], each in its own temporary directory.
+pub(crate) use crate::util::ServeProcess as Server;
+
+/// The master secret of every browser test's server.
+const SECRET: &str = "browser-test master secret, 32+ bytes long";
+
+/// `portcullis serve --demo` (seed 000's users) on a free port.
+pub(crate) fn demo_server() -> Server {
+    Server::demo().env("PORTCULLIS_SECRET", SECRET).start()
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `portcullis serve` with the portal: a `--config` TOML naming its own port as
+/// `public_url`, and the folder mailer in `<dir>/mail`.
+pub(crate) fn portal_server() -> Server {
+    Server::portal(&format!("secret = \"{SECRET}\"\n")).start()
 }
 
-/// A free loopback port (bound and released; the server binds it a moment later).
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
-impl Server {
-    /// `portcullis serve --demo` (seed 000's users) on a free port.
-    pub(crate) fn demo() -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let database = format!("sqlite://{}", dir.path().join("demo.sqlite").display());
-        Server::spawn(
-            dir,
-            database,
-            &["--demo", "--bind", "127.0.0.1:0"],
-            &[(
-                "PORTCULLIS_SECRET",
-                "browser-test master secret, 32+ bytes long",
-            )],
-        )
-    }
-
-    /// `portcullis serve` with the portal: a `--config` TOML naming this port as
-    /// `public_url`, and the folder mailer in `<dir>/mail`.
-    pub(crate) fn portal() -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let database = format!("sqlite://{}", dir.path().join("portal.sqlite").display());
-        let port = free_port();
-        let config = dir.path().join("portal.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "public_url = \"http://127.0.0.1:{port}\"\n\
-                 secret = \"browser-test master secret, 32+ bytes long\"\n"
-            ),
-        )
-        .unwrap();
-        let mail = dir.path().join("mail");
-        let bind = format!("127.0.0.1:{port}");
-        let config = config.display().to_string();
-        let mail = mail.display().to_string();
-        Server::spawn(
-            dir,
-            database,
-            &["--bind", &bind, "--config", &config, "--mail-dir", &mail],
-            &[],
-        )
-    }
-
-    fn spawn(
-        dir: tempfile::TempDir,
-        database: String,
-        args: &[&str],
-        env: &[(&str, &str)],
-    ) -> Server {
-        // `portcullis init` and the server must agree on the database: create it first so
-        // that a test may add users before or while the server runs.
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_portcullis"));
-        cmd.arg("--database")
-            .arg(&database)
-            .arg("serve")
-            .args(args)
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (k, _) in std::env::vars() {
-            if k.starts_with("PORTCULLIS_") {
-                cmd.env_remove(k);
-            }
-        }
-        cmd.envs(env.iter().copied());
-        let mut child = cmd.spawn().expect("spawn portcullis serve");
-        let stderr = child.stderr.take().unwrap();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = mpsc::channel();
-        let keep = Arc::clone(&lines);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Some(addr) = line.strip_prefix("listening on http://") {
-                    let _ = tx.send(addr.to_owned());
-                }
-                keep.lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(line);
-            }
-        });
-        let Ok(addr) = rx.recv_timeout(Duration::from_secs(120)) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "the server did not start; stderr:\n{}",
-                lines.lock().unwrap().join("\n")
-            );
-        };
-        Server {
-            child,
-            base: format!("http://{addr}"),
-            dir,
-            database,
-            stderr: lines,
-        }
-    }
-
-    /// What the server printed so far.
-    pub(crate) fn stderr(&self) -> String {
-        self.stderr
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .join("\n")
-    }
-
-    /// `base` + `path`.
-    pub(crate) fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// The development mailer's folder.
-    pub(crate) fn mailbox(&self) -> mail::Mailbox {
-        mail::Mailbox::new(self.dir.path().join("mail"), &self.base)
-    }
+/// The development mailer's folder of `server` (a [`portal_server`]).
+pub(crate) fn mailbox(server: &Server) -> mail::Mailbox {
+    mail::Mailbox::new(server.dir().join("mail"), &server.base())
 }

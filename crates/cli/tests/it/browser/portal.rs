@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{Browser, Js, Server, run};
+use super::{Browser, Js, Server, mailbox, portal_server, run};
 
 /// Passwords the policy accepts (long, not common).
 const FIRST: &str = "Quartz-Lantern-Meadow-4817";
@@ -27,7 +27,7 @@ async fn log_in(b: &Browser, login: &str, password: &str) {
 /// register → verify through the e-mailed link → login → profile → change password →
 /// logout → forgot password → reset through the e-mailed link → login with the new password.
 async fn account_life_cycle(b: Browser, server: Arc<Server>) {
-    let mail = server.mailbox();
+    let mail = mailbox(&server);
     let email = "ada@example.org";
 
     // Register.
@@ -61,7 +61,7 @@ async fn account_life_cycle(b: Browser, server: Arc<Server>) {
     // Verify through the link in the mail: a page with a confirm button, then "verified".
     let verify = mail.wait_for(before, email, "verify_email?token=").await;
     b.keep_mail("verification-mail", &verify);
-    let link = verify.link(&server.base, "verify_email?token=").unwrap();
+    let link = verify.link(&server.base(), "verify_email?token=").unwrap();
     b.goto(&link).await;
     assert_eq!(b.h1().await, "Confirm your e-mail address");
     b.shot("verify-page").await;
@@ -171,7 +171,7 @@ async fn account_life_cycle(b: Browser, server: Arc<Server>) {
     // Reset through the link in the mail.
     let reset = mail.wait_for(before, email, "reset_password?token=").await;
     b.keep_mail("reset-mail", &reset);
-    let link = reset.link(&server.base, "reset_password?token=").unwrap();
+    let link = reset.link(&server.base(), "reset_password?token=").unwrap();
     b.goto(&link).await;
     assert_eq!(b.h1().await, "Choose a new password");
     b.fill("new_password", THIRD).await;
@@ -216,7 +216,7 @@ fn portal_register_verify_login_change_logout_reset_login() {
     run(
         "portal_register_verify_login_change_logout_reset_login",
         Js(true),
-        Server::portal,
+        portal_server,
         account_life_cycle,
     );
 }
@@ -226,7 +226,7 @@ fn portal_register_verify_login_change_logout_reset_login_without_javascript() {
     run(
         "portal_register_verify_login_change_logout_reset_login_without_javascript",
         Js(false),
-        Server::portal,
+        portal_server,
         account_life_cycle,
     );
 }
@@ -235,7 +235,7 @@ fn portal_register_verify_login_change_logout_reset_login_without_javascript() {
 async fn came_from_profile(b: Browser, server: Arc<Server>) {
     let init = crate::util::run(&[
         "--database",
-        &server.database,
+        server.database(),
         "init",
         "--email",
         "root@example.org",
@@ -272,7 +272,7 @@ fn portal_anonymous_profile_login_returns_to_profile() {
     run(
         "portal_anonymous_profile_login_returns_to_profile",
         Js(true),
-        Server::portal,
+        portal_server,
         came_from_profile,
     );
 }
