@@ -558,22 +558,7 @@ pub(crate) async fn tags(admin: &Admin, kind: &str, id: i64) -> R<TagsAnswer> {
 
 /// Adds tags to a record; answers its tags. Audited as `tags_added`.
 pub(crate) async fn add_tags(admin: &Admin, kind: &str, id: i64, raw: &[String]) -> R<TagsAnswer> {
-    check_kind(kind)?;
-    let tags = parse_tags(raw)?;
-    require_record(admin, kind, id).await?;
-    let added = admin
-        .store
-        .add_tags(kind, id, &tags)
-        .await
-        .map_err(store_err)?;
-    let names: Vec<&str> = tags.iter().map(Tag::as_str).collect();
-    let mut ev = AuditEvent::new("tags_added")
-        .details(json!({"kind": kind, "id": id, "tags": names, "added": added}));
-    if kind == USERS {
-        ev = ev.user(id);
-    }
-    admin.audit(ev).await;
-    self::tags(admin, kind, id).await
+    change_tags(admin, kind, id, raw, TagChange::Add).await
 }
 
 /// Removes tags (exactly those, not their descendants) from a record; answers its tags.
@@ -584,17 +569,42 @@ pub(crate) async fn remove_tags(
     id: i64,
     raw: &[String],
 ) -> R<TagsAnswer> {
+    change_tags(admin, kind, id, raw, TagChange::Remove).await
+}
+
+/// Which way tags change.
+#[derive(Debug, Clone, Copy)]
+enum TagChange {
+    Add,
+    Remove,
+}
+
+/// Adds or removes tags; audits how many changed (`added` / `removed`); answers the
+/// record's tags.
+async fn change_tags(
+    admin: &Admin,
+    kind: &str,
+    id: i64,
+    raw: &[String],
+    change: TagChange,
+) -> R<TagsAnswer> {
     check_kind(kind)?;
     let tags = parse_tags(raw)?;
     require_record(admin, kind, id).await?;
-    let removed = admin
-        .store
-        .remove_tags(kind, id, &tags)
-        .await
-        .map_err(store_err)?;
+    let store = &admin.store;
+    let (event, key, changed) = match change {
+        TagChange::Add => ("tags_added", "added", store.add_tags(kind, id, &tags).await),
+        TagChange::Remove => (
+            "tags_removed",
+            "removed",
+            store.remove_tags(kind, id, &tags).await,
+        ),
+    };
+    let changed = changed.map_err(store_err)?;
     let names: Vec<&str> = tags.iter().map(Tag::as_str).collect();
-    let mut ev = AuditEvent::new("tags_removed")
-        .details(json!({"kind": kind, "id": id, "tags": names, "removed": removed}));
+    let mut details = json!({"kind": kind, "id": id, "tags": names});
+    details[key] = json!(changed);
+    let mut ev = AuditEvent::new(event).details(details);
     if kind == USERS {
         ev = ev.user(id);
     }
