@@ -37,48 +37,53 @@ pub(super) async fn show(
     page.finish(st, ctx).await
 }
 
+/// A page handler's answer: `Err` is an answer made early (a refusal, a redirect).
+pub(super) type Answer = Result<Response, Response>;
+
 /// Splits a GET into its context and query (or answers 400).
 pub(super) async fn get_parts(
     st: &PortalState,
     req: Request,
-) -> (Ctx, Result<HashMap<String, String>, Response>) {
+) -> Result<(Ctx, HashMap<String, String>), Response> {
     let (parts, _) = req.into_parts();
     let ctx = Ctx::new(st, &parts);
     match query(&parts) {
-        Ok(q) => (ctx, Ok(q)),
-        Err(e) => {
-            let resp = request_error(st, &ctx, e).await;
-            (ctx, Err(resp))
-        }
+        Ok(q) => Ok((ctx, q)),
+        Err(e) => Err(request_error(st, &ctx, e).await),
     }
 }
 
-pub(super) async fn login_get(State(st): State<PortalState>, req: Request) -> Response {
-    let (ctx, q) = get_parts(&st, req).await;
-    let q = match q {
-        Ok(q) => q,
-        Err(resp) => return resp,
-    };
+/// A form post to the page of `spec`: its context and form, or the refusal's page.
+pub(super) async fn post_form(
+    st: &PortalState,
+    req: Request,
+    spec: &FormSpec,
+) -> Result<(Ctx, Form), Response> {
+    let (ctx, form) = read_post(st, req).await;
+    match form {
+        Ok(form) => Ok((ctx, form)),
+        Err(why) => Err(refused(st, &ctx, why, spec).await),
+    }
+}
+
+pub(super) async fn login_get(State(st): State<PortalState>, req: Request) -> Answer {
+    let (ctx, q) = get_parts(&st, req).await?;
     let came_from = q
         .get("came_from")
         .and_then(|c| st.inner.config.safe_came_from(c))
         .unwrap_or_default();
-    show(&st, &ctx, &q, &LOGIN, json!({"came_from": came_from})).await
+    Ok(show(&st, &ctx, &q, &LOGIN, json!({"came_from": came_from})).await)
 }
 
-pub(super) async fn login_post(State(st): State<PortalState>, req: Request) -> Response {
-    let (ctx, form) = read_post(&st, req).await;
-    let form = match form {
-        Ok(f) => f,
-        Err(why) => return refused(&st, &ctx, why, &LOGIN).await,
-    };
+pub(super) async fn login_post(State(st): State<PortalState>, req: Request) -> Answer {
+    let (ctx, form) = post_form(&st, req, &LOGIN).await?;
     let input = LoginIn {
         email: None,
         username: Some(form.get("username")),
         password: form.get("password"),
         remember: Some(form.opt("remember").is_some()),
     };
-    match flows::login(&st, &ctx, input).await {
+    Ok(match flows::login(&st, &ctx, input).await {
         Ok(done) => {
             let target = form
                 .opt("came_from")
@@ -88,17 +93,13 @@ pub(super) async fn login_post(State(st): State<PortalState>, req: Request) -> R
             see_other(&st, &target, Some(&done.cookie))
         }
         Err(e) => form_error(&st, &ctx, &LOGIN, &form, e).await,
-    }
+    })
 }
 
-pub(super) async fn register_get(State(st): State<PortalState>, req: Request) -> Response {
-    let (ctx, q) = get_parts(&st, req).await;
-    let q = match q {
-        Ok(q) => q,
-        Err(resp) => return resp,
-    };
+pub(super) async fn register_get(State(st): State<PortalState>, req: Request) -> Answer {
+    let (ctx, q) = get_parts(&st, req).await?;
     if q.get("done").is_some_and(|d| d == "check_mail") {
-        return Page::message(
+        return Ok(Page::message(
             StatusCode::OK,
             "Check your mail",
             "If the address can be used, we sent it a message: open the link in it to activate your account.",
@@ -106,23 +107,21 @@ pub(super) async fn register_get(State(st): State<PortalState>, req: Request) ->
         .set("notice", "Registration received.")
         .links(&[("/auth/login", "Log in")])
         .finish(&st, &ctx)
-        .await;
+        .await);
     }
     if !st.inner.config.registration {
-        return Page::message(StatusCode::FORBIDDEN, "Registration is closed", "")
-            .alert("Registration is disabled on this site.")
-            .finish(&st, &ctx)
-            .await;
+        return Ok(
+            Page::message(StatusCode::FORBIDDEN, "Registration is closed", "")
+                .alert("Registration is disabled on this site.")
+                .finish(&st, &ctx)
+                .await,
+        );
     }
-    show(&st, &ctx, &q, &REGISTER, json!({})).await
+    Ok(show(&st, &ctx, &q, &REGISTER, json!({})).await)
 }
 
-pub(super) async fn register_post(State(st): State<PortalState>, req: Request) -> Response {
-    let (ctx, form) = read_post(&st, req).await;
-    let form = match form {
-        Ok(f) => f,
-        Err(why) => return refused(&st, &ctx, why, &REGISTER).await,
-    };
+pub(super) async fn register_post(State(st): State<PortalState>, req: Request) -> Answer {
+    let (ctx, form) = post_form(&st, req, &REGISTER).await?;
     let input = RegisterIn {
         email: form.get("email"),
         password: form.get("password"),
@@ -131,40 +130,36 @@ pub(super) async fn register_post(State(st): State<PortalState>, req: Request) -
         first_name: form.get("first_name"),
         last_name: form.get("last_name"),
     };
-    match flows::register(&st, &ctx, input).await {
+    Ok(match flows::register(&st, &ctx, input).await {
         Ok(Registered::CheckMail) => see_other(&st, "/auth/register?done=check_mail", None),
         Ok(Registered::Done) => see_other(&st, "/auth/login?notice=registered", None),
         Err(e) => form_error(&st, &ctx, &REGISTER, &form, e).await,
-    }
+    })
 }
 
-pub(super) async fn verify_get(State(st): State<PortalState>, req: Request) -> Response {
-    let (ctx, q) = get_parts(&st, req).await;
-    let q = match q {
-        Ok(q) => q,
-        Err(resp) => return resp,
-    };
+pub(super) async fn verify_get(State(st): State<PortalState>, req: Request) -> Answer {
+    let (ctx, q) = get_parts(&st, req).await?;
     match q.get("done").map(String::as_str) {
         Some("verified") => {
-            return Page::message(StatusCode::OK, "E-mail address verified", "")
+            return Ok(Page::message(StatusCode::OK, "E-mail address verified", "")
                 .set(
                     "notice",
                     "Your e-mail address is verified: you can log in now.",
                 )
                 .links(&[("/auth/login", "Log in")])
                 .finish(&st, &ctx)
-                .await;
+                .await);
         }
         Some("email_changed") => {
-            return Page::message(StatusCode::OK, "E-mail address changed", "")
+            return Ok(Page::message(StatusCode::OK, "E-mail address changed", "")
                 .set("notice", "Your new e-mail address is confirmed and in use.")
                 .links(&[("/auth/profile", "Your profile"), ("/auth/login", "Log in")])
                 .finish(&st, &ctx)
-                .await;
+                .await);
         }
         _ => {}
     }
-    match q.get("token").filter(|t| !t.is_empty()) {
+    Ok(match q.get("token").filter(|t| !t.is_empty()) {
         Some(token) => show(&st, &ctx, &q, &VERIFY, json!({"token": token})).await,
         None => {
             bad_link(
@@ -174,7 +169,7 @@ pub(super) async fn verify_get(State(st): State<PortalState>, req: Request) -> R
             )
             .await
         }
-    }
+    })
 }
 
 pub(super) async fn bad_link(st: &PortalState, ctx: &Ctx, text: &str) -> Response {
@@ -193,28 +188,24 @@ pub(super) async fn bad_link(st: &PortalState, ctx: &Ctx, text: &str) -> Respons
 
 pub(super) const EXPIRED: &str = "This link is invalid, was already used or has expired.";
 
-pub(super) async fn verify_post(State(st): State<PortalState>, req: Request) -> Response {
-    let (ctx, form) = read_post(&st, req).await;
-    let form = match form {
-        Ok(f) => f,
-        Err(why) => return refused(&st, &ctx, why, &VERIFY).await,
-    };
-    match flows::verify_email(&st, &ctx, &form.get("token")).await {
-        Ok(Verified::Account) => see_other(&st, "/auth/verify_email?done=verified", None),
-        Ok(Verified::EmailChanged) => see_other(&st, "/auth/verify_email?done=email_changed", None),
-        Err(e) if e.status == StatusCode::BAD_REQUEST => bad_link(&st, &ctx, EXPIRED).await,
-        Err(e) => form_error(&st, &ctx, &VERIFY, &form, e).await,
-    }
+pub(super) async fn verify_post(State(st): State<PortalState>, req: Request) -> Answer {
+    let (ctx, form) = post_form(&st, req, &VERIFY).await?;
+    Ok(
+        match flows::verify_email(&st, &ctx, &form.get("token")).await {
+            Ok(Verified::Account) => see_other(&st, "/auth/verify_email?done=verified", None),
+            Ok(Verified::EmailChanged) => {
+                see_other(&st, "/auth/verify_email?done=email_changed", None)
+            }
+            Err(e) if e.status == StatusCode::BAD_REQUEST => bad_link(&st, &ctx, EXPIRED).await,
+            Err(e) => form_error(&st, &ctx, &VERIFY, &form, e).await,
+        },
+    )
 }
 
-pub(super) async fn request_reset_get(State(st): State<PortalState>, req: Request) -> Response {
-    let (ctx, q) = get_parts(&st, req).await;
-    let q = match q {
-        Ok(q) => q,
-        Err(resp) => return resp,
-    };
+pub(super) async fn request_reset_get(State(st): State<PortalState>, req: Request) -> Answer {
+    let (ctx, q) = get_parts(&st, req).await?;
     if q.get("done").is_some_and(|d| d == "sent") {
-        return Page::message(
+        return Ok(Page::message(
             StatusCode::OK,
             "Check your mail",
             "If the address belongs to an account, we sent it a link to choose a new password.",
@@ -222,33 +213,25 @@ pub(super) async fn request_reset_get(State(st): State<PortalState>, req: Reques
         .set("notice", "Request received.")
         .links(&[("/auth/login", "Log in")])
         .finish(&st, &ctx)
-        .await;
+        .await);
     }
-    show(&st, &ctx, &q, &REQUEST_RESET, json!({})).await
+    Ok(show(&st, &ctx, &q, &REQUEST_RESET, json!({})).await)
 }
 
-pub(super) async fn request_reset_post(State(st): State<PortalState>, req: Request) -> Response {
-    let (ctx, form) = read_post(&st, req).await;
-    let form = match form {
-        Ok(f) => f,
-        Err(why) => return refused(&st, &ctx, why, &REQUEST_RESET).await,
-    };
+pub(super) async fn request_reset_post(State(st): State<PortalState>, req: Request) -> Answer {
+    let (ctx, form) = post_form(&st, req, &REQUEST_RESET).await?;
     let input = ResetRequestIn {
         email: form.get("email"),
     };
-    match flows::request_reset(&st, &ctx, input).await {
+    Ok(match flows::request_reset(&st, &ctx, input).await {
         Ok(()) => see_other(&st, "/auth/request_reset_password?done=sent", None),
         Err(e) => form_error(&st, &ctx, &REQUEST_RESET, &form, e).await,
-    }
+    })
 }
 
-pub(super) async fn reset_get(State(st): State<PortalState>, req: Request) -> Response {
-    let (ctx, q) = get_parts(&st, req).await;
-    let q = match q {
-        Ok(q) => q,
-        Err(resp) => return resp,
-    };
-    match q.get("token").filter(|t| !t.is_empty()) {
+pub(super) async fn reset_get(State(st): State<PortalState>, req: Request) -> Answer {
+    let (ctx, q) = get_parts(&st, req).await?;
+    Ok(match q.get("token").filter(|t| !t.is_empty()) {
         Some(token) => show(&st, &ctx, &q, &RESET, json!({"token": token})).await,
         None => {
             bad_link(
@@ -258,25 +241,21 @@ pub(super) async fn reset_get(State(st): State<PortalState>, req: Request) -> Re
             )
             .await
         }
-    }
+    })
 }
 
-pub(super) async fn reset_post(State(st): State<PortalState>, req: Request) -> Response {
-    let (ctx, form) = read_post(&st, req).await;
-    let form = match form {
-        Ok(f) => f,
-        Err(why) => return refused(&st, &ctx, why, &RESET).await,
-    };
+pub(super) async fn reset_post(State(st): State<PortalState>, req: Request) -> Answer {
+    let (ctx, form) = post_form(&st, req, &RESET).await?;
     let input = ResetIn {
         token: form.get("token"),
         new_password: form.get("new_password"),
         new_password2: Some(form.get("new_password2")),
     };
-    match flows::reset_password(&st, &ctx, input).await {
+    Ok(match flows::reset_password(&st, &ctx, input).await {
         Ok(()) => see_other(&st, "/auth/login?notice=password_reset", None),
         Err(e) if e.errors.contains_key("token") => bad_link(&st, &ctx, EXPIRED).await,
         Err(e) => form_error(&st, &ctx, &RESET, &form, e).await,
-    }
+    })
 }
 
 /// A logged-in GET: the page with the user's values, or `303` to the login page.
@@ -286,20 +265,13 @@ pub(super) async fn user_get(
     path: &str,
     spec: &FormSpec,
     values: impl FnOnce(&User) -> Value,
-) -> Response {
-    let (ctx, q) = get_parts(st, req).await;
-    let q = match q {
-        Ok(q) => q,
-        Err(resp) => return resp,
-    };
-    match current(st, &ctx).await {
-        Ok(Some((user, _))) => {
-            let v = values(&user);
-            show(st, &ctx, &q, spec, v).await
-        }
+) -> Answer {
+    let (ctx, q) = get_parts(st, req).await?;
+    Ok(match current(st, &ctx).await {
+        Ok(Some((user, _))) => show(st, &ctx, &q, spec, values(&user)).await,
         Ok(None) => to_login(st, path),
         Err(e) => request_error(st, &ctx, e).await,
-    }
+    })
 }
 
 /// A logged-in POST: the form and the user, or the answer already made.
@@ -309,11 +281,7 @@ pub(super) async fn user_post(
     path: &str,
     spec: &FormSpec,
 ) -> Result<(Ctx, Form, User), Response> {
-    let (ctx, form) = read_post(st, req).await;
-    let form = match form {
-        Ok(f) => f,
-        Err(why) => return Err(refused(st, &ctx, why, spec).await),
-    };
+    let (ctx, form) = post_form(st, req, spec).await?;
     match current(st, &ctx).await {
         Ok(Some((user, _))) => Ok((ctx, form, user)),
         Ok(None) => Err(to_login(st, path)),
@@ -321,7 +289,7 @@ pub(super) async fn user_post(
     }
 }
 
-pub(super) async fn profile_get(State(st): State<PortalState>, req: Request) -> Response {
+pub(super) async fn profile_get(State(st): State<PortalState>, req: Request) -> Answer {
     user_get(
         &st,
         req,
@@ -332,70 +300,59 @@ pub(super) async fn profile_get(State(st): State<PortalState>, req: Request) -> 
     .await
 }
 
-pub(super) async fn profile_post(State(st): State<PortalState>, req: Request) -> Response {
-    let (ctx, form, user) = match user_post(&st, req, "/auth/profile", &PROFILE).await {
-        Ok(x) => x,
-        Err(resp) => return resp,
-    };
+pub(super) async fn profile_post(State(st): State<PortalState>, req: Request) -> Answer {
+    let (ctx, form, user) = user_post(&st, req, "/auth/profile", &PROFILE).await?;
     let input = ProfileIn {
         first_name: Some(form.get("first_name")),
         last_name: Some(form.get("last_name")),
     };
-    match flows::update_profile(&ctx, &user, input).await {
+    Ok(match flows::update_profile(&ctx, &user, input).await {
         Ok(_) => see_other(&st, "/auth/profile?notice=profile_updated", None),
         Err(e) => form_error(&st, &ctx, &PROFILE, &form, e).await,
-    }
+    })
 }
 
-pub(super) async fn change_password_get(State(st): State<PortalState>, req: Request) -> Response {
+pub(super) async fn change_password_get(State(st): State<PortalState>, req: Request) -> Answer {
     user_get(&st, req, "/auth/change_password", &CHANGE_PASSWORD, |_| {
         json!({})
     })
     .await
 }
 
-pub(super) async fn change_password_post(State(st): State<PortalState>, req: Request) -> Response {
-    let (ctx, form, user) =
-        match user_post(&st, req, "/auth/change_password", &CHANGE_PASSWORD).await {
-            Ok(x) => x,
-            Err(resp) => return resp,
-        };
+pub(super) async fn change_password_post(State(st): State<PortalState>, req: Request) -> Answer {
+    let (ctx, form, user) = user_post(&st, req, "/auth/change_password", &CHANGE_PASSWORD).await?;
     let input = ChangePasswordIn {
         old_password: form.get("old_password"),
         new_password: form.get("new_password"),
         new_password2: Some(form.get("new_password2")),
     };
-    match flows::change_password(&st, &ctx, &user, input).await {
-        Ok(cookie) => see_other(&st, "/auth/profile?notice=password_changed", Some(&cookie)),
-        Err(e) => form_error(&st, &ctx, &CHANGE_PASSWORD, &form, e).await,
-    }
+    Ok(
+        match flows::change_password(&st, &ctx, &user, input).await {
+            Ok(cookie) => see_other(&st, "/auth/profile?notice=password_changed", Some(&cookie)),
+            Err(e) => form_error(&st, &ctx, &CHANGE_PASSWORD, &form, e).await,
+        },
+    )
 }
 
-pub(super) async fn change_email_get(State(st): State<PortalState>, req: Request) -> Response {
+pub(super) async fn change_email_get(State(st): State<PortalState>, req: Request) -> Answer {
     user_get(&st, req, "/auth/change_email", &CHANGE_EMAIL, |_| json!({})).await
 }
 
-pub(super) async fn change_email_post(State(st): State<PortalState>, req: Request) -> Response {
-    let (ctx, form, user) = match user_post(&st, req, "/auth/change_email", &CHANGE_EMAIL).await {
-        Ok(x) => x,
-        Err(resp) => return resp,
-    };
+pub(super) async fn change_email_post(State(st): State<PortalState>, req: Request) -> Answer {
+    let (ctx, form, user) = user_post(&st, req, "/auth/change_email", &CHANGE_EMAIL).await?;
     let input = ChangeEmailIn {
         password: form.get("password"),
         new_email: form.get("new_email"),
     };
-    match flows::change_email(&st, &ctx, &user, input).await {
+    Ok(match flows::change_email(&st, &ctx, &user, input).await {
         Ok(()) => see_other(&st, "/auth/profile?notice=email_change_requested", None),
         Err(e) => form_error(&st, &ctx, &CHANGE_EMAIL, &form, e).await,
-    }
+    })
 }
 
-pub(super) async fn logout_get(State(st): State<PortalState>, req: Request) -> Response {
-    let (ctx, q) = get_parts(&st, req).await;
-    match q {
-        Ok(q) => show(&st, &ctx, &q, &LOGOUT, json!({})).await,
-        Err(resp) => resp,
-    }
+pub(super) async fn logout_get(State(st): State<PortalState>, req: Request) -> Answer {
+    let (ctx, q) = get_parts(&st, req).await?;
+    Ok(show(&st, &ctx, &q, &LOGOUT, json!({})).await)
 }
 
 pub(super) async fn logout_post(State(st): State<PortalState>, req: Request) -> Response {
