@@ -17,7 +17,8 @@
 //! `--samples N` (2000), `--batch N` (5000), `--finds N` timed finds per kind (500),
 //! `--warmup N` untimed finds per kind first (100), `--cold-rounds N` fresh stores for
 //! the cold figure (25), `--show-slowest N` (list the N slowest first pages of each
-//! kind with their tags), `--full-every N` (fetch the whole result every N finds, 5;
+//! kind with their tags, this process's CPU time and run-queue wait and page faults
+//! during each, the round trip after it and when it ran), `--full-every N` (fetch the whole result every N finds, 5;
 //! 0: never), `--kinds one,prefix,any,all`, `--reuse` (measure a database an earlier run seeded, with the
 //! same `--users` etc.). It is a benchmark, not a test: it is kept out of `cargo test`
 //! and prints figures instead of asserting them.
@@ -296,22 +297,48 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut full_time = Duration::ZERO;
         let mut slowest = Vec::new();
         let mut floor = Vec::new();
+        let mut with_major = 0usize;
+        let (mut slow, mut slow_waiting) = (0usize, 0usize);
+        let started = Instant::now();
         for i in 0..args.finds {
             let (tags, mode) = kind.sample(&mut rng);
+            let faults_before = faults();
+            let sched_before = sched();
             let t = Instant::now();
             let page = store
                 .find_tagged_page("users", &tags, mode, i64::MIN, Some(PAGE))
                 .await?;
             let took = t.elapsed();
+            let faults_after = faults();
+            let sched_after = sched();
+            let ran = Duration::from_nanos(sched_after.0.saturating_sub(sched_before.0));
+            let waited = Duration::from_nanos(sched_after.1.saturating_sub(sched_before.1));
+            if took > Duration::from_millis(1) {
+                slow += 1;
+                if waited * 2 > took {
+                    slow_waiting += 1;
+                }
+            }
             first.push(took);
             // The floor under these figures: one trivial round trip to the database, timed
             // right after (on a shared machine its p99 shows the scheduling noise).
             let t = Instant::now();
             std::hint::black_box(store.schema_version().await?);
-            floor.push(t.elapsed());
+            let floor_took = t.elapsed();
+            floor.push(floor_took);
+            let major = faults_after.1.saturating_sub(faults_before.1);
+            if major > 0 {
+                with_major += 1;
+            }
             slowest.push((
                 took,
                 tags.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                faults_after.0.saturating_sub(faults_before.0),
+                major,
+                floor_took,
+                started.elapsed(),
+                ran,
+                waited,
             ));
             // A page from a random position of the id space (the cursor of a deep page).
             let after = rng.below(args.users) as i64;
@@ -354,9 +381,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         report("  page of 100 after a random id", middle);
         report("  full result", all);
         report("  (floor: one trivial round trip)", floor);
+        println!(
+            "  first pages over 1 ms: {slow}, of which runnable but waiting for a CPU more than \
+             half the time: {slow_waiting}; with major page faults: {with_major}"
+        );
         slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
-        for (took, tags) in slowest.iter().take(args.show_slowest) {
-            println!("    slow first page {took:>10.2?} {tags:?}");
+        for (took, tags, minor, major, floor, at, ran, waited) in
+            slowest.iter().take(args.show_slowest)
+        {
+            println!(
+                "    slow first page {took:>10.2?} {tags:?} (this process's threads ran \
+                 {ran:.2?}, waited for a CPU {waited:.2?}; page faults: {minor} minor, {major} \
+                 major; next floor {floor:.2?}; at {at:.2?})"
+            );
         }
     }
     // A prefix with more than 64 distinct keys below it (the range query).
@@ -373,6 +410,46 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     report("prefix `skill` (200 keys), first page", pages);
     store.close().await;
     Ok(())
+}
+
+/// This process's (minor, major) page faults so far (`/proc/self/stat`; zeros elsewhere):
+/// a find that faults on the memory-mapped SQLite file waits for the disk.
+fn faults() -> (u64, u64) {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return (0, 0);
+    };
+    // Fields after the command name `(...)`: state is the first, minflt the 8th, majflt
+    // the 10th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    (
+        f.get(7).copied().unwrap_or(0),
+        f.get(9).copied().unwrap_or(0),
+    )
+}
+
+/// This process's threads' CPU time and time spent runnable but waiting for a CPU, in
+/// ns, summed (`/proc/self/task/*/schedstat`; zeros elsewhere). Threads that ended
+/// meanwhile are missed; the benchmark's threads (tokio's, sqlx's SQLite workers) live on.
+fn sched() -> (u64, u64) {
+    let mut out = (0, 0);
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return out;
+    };
+    for task in tasks.flatten() {
+        let Ok(line) = std::fs::read_to_string(task.path().join("schedstat")) else {
+            continue;
+        };
+        let mut f = line
+            .split_whitespace()
+            .map(|x| x.parse::<u64>().unwrap_or(0));
+        out.0 += f.next().unwrap_or(0);
+        out.1 += f.next().unwrap_or(0);
+    }
+    out
 }
 
 /// The kinds of tag find measured, each over random tags of the seeded distribution.

@@ -428,3 +428,118 @@ async fn finds_match_a_model(ctx: Ctx) {
     }
 }
 store_test!(finds_match_a_model);
+
+/// Pages over many keys of very different sizes (PostgreSQL reads each key's list cut
+/// short and merges them, reading on past the cut when the merge is not yet exact), and
+/// all-of finds that probe a one-key tag per candidate: equal to the full result and to
+/// a brute-force model.
+async fn pages_over_many_keys_and_probes(ctx: Ctx) {
+    let s = &ctx.store;
+    let n = 4000i64;
+    // `k/K`: 40 keys; key 0 holds every record, keys 1-9 every (K+1)th, the rest a
+    // handful each, some of them only high ids; records carry several keys (duplicates
+    // across lists). `big` holds most records, `small` few: all-of `small` + `big` drives
+    // from `small` and probes `big` (one key) per candidate.
+    let model = |r: i64| -> Vec<String> {
+        let mut out = vec!["k/0".to_owned()];
+        for k in 1..10 {
+            if r % (k + 1) == 0 {
+                out.push(format!("k/{k}"));
+            }
+        }
+        for k in 10..40 {
+            if r % 397 == k || (k > 30 && r > 3900 && r % 41 == k - 30) {
+                out.push(format!("k/{k}"));
+            }
+        }
+        if r % 50 != 0 {
+            out.push("big".to_owned());
+        }
+        if r % 37 == 0 {
+            out.push("small".to_owned());
+        }
+        out
+    };
+    let mut pairs = Vec::new();
+    for r in 1..=n {
+        for tag in model(r) {
+            pairs.push((r, t(&tag)));
+        }
+    }
+    s.add_tags_bulk("items", &pairs).await.unwrap();
+    let queries: &[(&[&str], TagMatch)] = &[
+        (&["k"], TagMatch::All),
+        (
+            &["k/15", "k/33", "k/2", "k/39", "k/12", "k/31"],
+            TagMatch::Any,
+        ),
+        (
+            &["k/11", "k/12", "k/13", "k/14", "k/35", "k/36"],
+            TagMatch::Any,
+        ),
+        (
+            &["k/31", "k/32", "k/33", "k/34", "k/35", "small"],
+            TagMatch::Any,
+        ),
+        (&["small", "big"], TagMatch::All),
+        (&["small", "big", "k/3"], TagMatch::All),
+        (&["k/0", "small"], TagMatch::All),
+    ];
+    for (query, mode) in queries {
+        let tags = ts(query);
+        let expected: Vec<i64> = (1..=n)
+            .filter(|r| {
+                let own: Vec<Tag> = model(*r).iter().map(|x| t(x)).collect();
+                let has = |q: &Tag| own.iter().any(|o| o.is_within(q));
+                match mode {
+                    TagMatch::All => tags.iter().all(has),
+                    TagMatch::Any => tags.iter().any(has),
+                }
+            })
+            .collect();
+        assert!(!expected.is_empty(), "{query:?}");
+        let full = s.find_tagged("items", &tags, *mode).await.unwrap();
+        assert_eq!(full, expected, "{query:?} {mode:?}");
+        for limit in [1u32, 3, 16, 50, 100, 5000] {
+            if limit == 1 && expected.len() > 500 {
+                continue;
+            }
+            let mut after = i64::MIN;
+            let mut paged = Vec::new();
+            loop {
+                let page = s
+                    .find_tagged_page("items", &tags, *mode, after, Some(limit))
+                    .await
+                    .unwrap();
+                assert!(page.len() <= limit as usize);
+                let Some(last) = page.last().copied() else {
+                    break;
+                };
+                paged.extend(page);
+                after = last;
+            }
+            assert_eq!(paged, expected, "{query:?} {mode:?} by {limit}");
+        }
+        // Cursors that are not matches, near the end (where few-key lists run out).
+        for cursor in [0, 17, 1999, 3899, 3950] {
+            let page = s
+                .find_tagged_page("items", &tags, *mode, cursor, Some(25))
+                .await
+                .unwrap();
+            let want: Vec<i64> = expected
+                .iter()
+                .copied()
+                .filter(|&r| r > cursor)
+                .take(25)
+                .collect();
+            assert_eq!(page, want, "{query:?} {mode:?} after {cursor}");
+        }
+        assert!(
+            s.find_tagged_page("items", &tags, *mode, 0, Some(0))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
+store_test!(pages_over_many_keys_and_probes);
