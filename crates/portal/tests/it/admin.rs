@@ -2,12 +2,11 @@
 //! who may use them, every action with its errors and audit entries, paging, search and
 //! filters, bad input at every endpoint, and the HTML forms with and without CSRF.
 
-use axum::body::Body;
 use http::{StatusCode, header};
 use portcullis_store::{AuditQuery, NewUser, USERS, UserStatus};
 use serde_json::{Value, json};
 
-use crate::harness::{H, PW, Resp};
+use crate::harness::{FORM, H, PW, Resp, csrf, enc, form_body, location, with_origin};
 
 const API: &str = "/auth/api/admin";
 
@@ -23,20 +22,6 @@ async fn setup() -> (H, String, i64) {
     h.store.add_member(id, "admin").await.unwrap();
     let cookie = h.login("root", PW).await;
     (h, cookie, id)
-}
-
-async fn call(h: &H, method: &str, path: &str, body: Option<Value>, cookie: Option<&str>) -> Resp {
-    let req = match body {
-        Some(b) => H::request(
-            method,
-            path,
-            Some("application/json"),
-            b.to_string(),
-            cookie,
-        ),
-        None => H::request(method, path, None, Body::empty(), cookie),
-    };
-    h.send(req).await
 }
 
 fn ok(r: &Resp, what: &str) {
@@ -98,11 +83,11 @@ async fn anonymous_is_401_users_are_403_admins_200() {
     for p in paths {
         let path = format!("{API}{p}");
         err(
-            &call(&h, "GET", &path, None, None).await,
+            &h.call("GET", &path, None, None).await,
             StatusCode::UNAUTHORIZED,
             &path,
         );
-        let r = call(&h, "GET", &path, None, Some(&pat)).await;
+        let r = h.call("GET", &path, None, Some(&pat)).await;
         err(&r, StatusCode::FORBIDDEN, &path);
         assert!(
             r.body["message"]
@@ -112,7 +97,7 @@ async fn anonymous_is_401_users_are_403_admins_200() {
             "{}",
             r.raw
         );
-        ok(&call(&h, "GET", &path, None, Some(&admin)).await, &path);
+        ok(&h.call("GET", &path, None, Some(&admin)).await, &path);
     }
     // Changes too: 401/403 before the body is even read.
     for (m, p) in [
@@ -120,9 +105,9 @@ async fn anonymous_is_401_users_are_403_admins_200() {
         ("POST", format!("{API}/users/{admin_id}/block")),
         ("DELETE", format!("{API}/groups/admin")),
     ] {
-        let r = call(&h, m, &p, Some(json!({"name": "x"})), None).await;
+        let r = h.call(m, &p, Some(json!({"name": "x"})), None).await;
         err(&r, StatusCode::UNAUTHORIZED, &p);
-        let r = call(&h, m, &p, Some(json!({"name": "x"})), Some(&pat)).await;
+        let r = h.call(m, &p, Some(json!({"name": "x"})), Some(&pat)).await;
         err(&r, StatusCode::FORBIDDEN, &p);
     }
     assert!(h.store.get_group("x").await.unwrap().is_none());
@@ -132,17 +117,17 @@ async fn anonymous_is_401_users_are_403_admins_200() {
     let users = format!("{API}/users");
     h.store.revoke_permission("admin", "admin").await.unwrap();
     err(
-        &call(&h, "GET", &users, None, Some(&admin)).await,
+        &h.call("GET", &users, None, Some(&admin)).await,
         StatusCode::FORBIDDEN,
         "revoked",
     );
     h.store.grant_permission("admin", "admin").await.unwrap();
     ok(
-        &call(&h, "GET", &users, None, Some(&admin)).await,
+        &h.call("GET", &users, None, Some(&admin)).await,
         "granted again",
     );
     h.store.block_user(admin_id).await.unwrap();
-    let r = call(&h, "GET", &users, None, Some(&admin)).await;
+    let r = h.call("GET", &users, None, Some(&admin)).await;
     err(&r, StatusCode::FORBIDDEN, "blocked admin");
     assert!(
         r.body["message"].as_str().unwrap().contains("blocked"),
@@ -151,10 +136,10 @@ async fn anonymous_is_401_users_are_403_admins_200() {
     );
     // Logged out: 401 again.
     h.store.unblock_user(admin_id).await.unwrap();
-    let r = call(&h, "POST", "/auth/api/logout", None, Some(&admin)).await;
+    let r = h.call("POST", "/auth/api/logout", None, Some(&admin)).await;
     ok(&r, "logout");
     err(
-        &call(&h, "GET", &users, None, Some(&admin)).await,
+        &h.call("GET", &users, None, Some(&admin)).await,
         StatusCode::UNAUTHORIZED,
         "logged out",
     );
@@ -221,47 +206,47 @@ async fn users_are_searched_and_paged_with_a_total() {
         }
         h.store.create_user(u).await.unwrap();
     }
-    let r = call(
-        &h,
-        "GET",
-        &format!("{API}/users?per_page=10&page=3"),
-        None,
-        Some(&admin),
-    )
-    .await;
+    let r = h
+        .call(
+            "GET",
+            &format!("{API}/users?per_page=10&page=3"),
+            None,
+            Some(&admin),
+        )
+        .await;
     ok(&r, "page 3");
     assert_eq!(r.body["total"], 24);
     assert_eq!(r.body["pages"], 3);
     assert_eq!(r.body["page"], 3);
     assert_eq!(r.body["users"].as_array().unwrap().len(), 4);
     assert!(r.body["users"][0].get("password_hash").is_none());
-    let r = call(
-        &h,
-        "GET",
-        &format!("{API}/users?q=LOVELACE"),
-        None,
-        Some(&admin),
-    )
-    .await;
+    let r = h
+        .call(
+            "GET",
+            &format!("{API}/users?q=LOVELACE"),
+            None,
+            Some(&admin),
+        )
+        .await;
     assert_eq!(r.body["total"], 6);
-    let r = call(
-        &h,
-        "GET",
-        &format!("{API}/users?q=m7%40example"),
-        None,
-        Some(&admin),
-    )
-    .await;
+    let r = h
+        .call(
+            "GET",
+            &format!("{API}/users?q=m7%40example"),
+            None,
+            Some(&admin),
+        )
+        .await;
     assert_eq!(r.body["total"], 1);
     assert_eq!(r.body["users"][0]["username"], "member07");
-    let r = call(
-        &h,
-        "GET",
-        &format!("{API}/users?group=admin"),
-        None,
-        Some(&admin),
-    )
-    .await;
+    let r = h
+        .call(
+            "GET",
+            &format!("{API}/users?group=admin"),
+            None,
+            Some(&admin),
+        )
+        .await;
     assert_eq!(r.body["total"], 1);
     assert_eq!(r.body["users"][0]["username"], "root");
     let pat = h
@@ -271,25 +256,20 @@ async fn users_are_searched_and_paged_with_a_total() {
         .unwrap()
         .unwrap();
     h.store.block_user(pat.id).await.unwrap();
-    let r = call(
-        &h,
-        "GET",
-        &format!("{API}/users?status=blocked"),
-        None,
-        Some(&admin),
-    )
-    .await;
+    let r = h
+        .call(
+            "GET",
+            &format!("{API}/users?status=blocked"),
+            None,
+            Some(&admin),
+        )
+        .await;
     assert_eq!(r.body["total"], 1);
     assert_eq!(r.body["users"][0]["status"], "blocked");
     // Beyond the last page: empty, with the total.
-    let r = call(
-        &h,
-        "GET",
-        &format!("{API}/users?page=99"),
-        None,
-        Some(&admin),
-    )
-    .await;
+    let r = h
+        .call("GET", &format!("{API}/users?page=99"), None, Some(&admin))
+        .await;
     ok(&r, "page 99");
     assert_eq!(r.body["users"], json!([]));
     assert_eq!(r.body["total"], 24);
@@ -304,22 +284,21 @@ async fn users_are_searched_and_paged_with_a_total() {
         ("per_page=201", "per_page"),
         ("status=gone", "status"),
     ] {
-        let r = call(&h, "GET", &format!("{API}/users?{q}"), None, Some(&admin)).await;
+        let r = h
+            .call("GET", &format!("{API}/users?{q}"), None, Some(&admin))
+            .await;
         err(&r, StatusCode::BAD_REQUEST, q);
         assert!(r.body["errors"][field].is_string(), "{q}: {}", r.raw);
     }
     let long = "x".repeat(300);
-    let r = call(
-        &h,
-        "GET",
-        &format!("{API}/users?q={long}"),
-        None,
-        Some(&admin),
-    )
-    .await;
+    let r = h
+        .call("GET", &format!("{API}/users?q={long}"), None, Some(&admin))
+        .await;
     err(&r, StatusCode::BAD_REQUEST, "long q");
     for q in ["unknown=1", "q=a&q=b", "page=1&page=2"] {
-        let r = call(&h, "GET", &format!("{API}/users?{q}"), None, Some(&admin)).await;
+        let r = h
+            .call("GET", &format!("{API}/users?{q}"), None, Some(&admin))
+            .await;
         err(&r, StatusCode::BAD_REQUEST, q);
     }
 }
@@ -340,7 +319,9 @@ async fn a_user_page_shows_groups_permissions_tags_tokens_and_events() {
         .await
         .unwrap();
     h.store.create_api_token(pat, "ci", None).await.unwrap();
-    let r = call(&h, "GET", &format!("{API}/users/{pat}"), None, Some(&admin)).await;
+    let r = h
+        .call("GET", &format!("{API}/users/{pat}"), None, Some(&admin))
+        .await;
     ok(&r, "detail");
     assert_eq!(r.body["user"]["username"], "pat");
     assert_eq!(r.body["user"]["has_password"], true);
@@ -360,14 +341,8 @@ async fn a_user_page_shows_groups_permissions_tags_tokens_and_events() {
         "{kinds:?}"
     );
     err(
-        &call(
-            &h,
-            "GET",
-            &format!("{API}/users/999999"),
-            None,
-            Some(&admin),
-        )
-        .await,
+        &h.call("GET", &format!("{API}/users/999999"), None, Some(&admin))
+            .await,
         StatusCode::NOT_FOUND,
         "unknown",
     );
@@ -381,7 +356,7 @@ async fn block_unblock_force_reset_and_delete() {
     let p = |a: &str| format!("{API}/users/{pat}/{a}");
 
     // Block: status, audit, and the user's session ends.
-    let r = call(&h, "POST", &p("block"), None, Some(&admin)).await;
+    let r = h.call("POST", &p("block"), None, Some(&admin)).await;
     ok(&r, "block");
     assert_eq!(r.body["user"]["status"], "blocked");
     audited_by_root(&h, "status_changed", Some(pat)).await;
@@ -398,18 +373,20 @@ async fn block_unblock_force_reset_and_delete() {
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.raw);
     // Unblock (with `{}` as the body); a second unblock is a conflict.
-    let r = call(&h, "POST", &p("unblock"), Some(json!({})), Some(&admin)).await;
+    let r = h
+        .call("POST", &p("unblock"), Some(json!({})), Some(&admin))
+        .await;
     ok(&r, "unblock");
     assert_eq!(r.body["user"]["status"], "active");
     err(
-        &call(&h, "POST", &p("unblock"), None, Some(&admin)).await,
+        &h.call("POST", &p("unblock"), None, Some(&admin)).await,
         StatusCode::CONFLICT,
         "unblock twice",
     );
     let pat_cookie = h.login("pat", PW).await;
 
     // Force reset: password gone, sessions ended, a reset link mailed, audited.
-    let r = call(&h, "POST", &p("force_reset"), None, Some(&admin)).await;
+    let r = h.call("POST", &p("force_reset"), None, Some(&admin)).await;
     ok(&r, "force_reset");
     assert_eq!(r.body["mailed"], true);
     assert!(
@@ -448,14 +425,14 @@ async fn block_unblock_force_reset_and_delete() {
 
     // An administrator cannot block, reset or delete themselves.
     for a in ["block", "force_reset"] {
-        let r = call(
-            &h,
-            "POST",
-            &format!("{API}/users/{admin_id}/{a}"),
-            None,
-            Some(&admin),
-        )
-        .await;
+        let r = h
+            .call(
+                "POST",
+                &format!("{API}/users/{admin_id}/{a}"),
+                None,
+                Some(&admin),
+            )
+            .await;
         err(&r, StatusCode::CONFLICT, a);
         assert!(
             r.body["message"]
@@ -466,14 +443,14 @@ async fn block_unblock_force_reset_and_delete() {
             r.raw
         );
     }
-    let r = call(
-        &h,
-        "DELETE",
-        &format!("{API}/users/{admin_id}"),
-        None,
-        Some(&admin),
-    )
-    .await;
+    let r = h
+        .call(
+            "DELETE",
+            &format!("{API}/users/{admin_id}"),
+            None,
+            Some(&admin),
+        )
+        .await;
     err(&r, StatusCode::CONFLICT, "delete self");
     assert_eq!(
         h.store.get_user(admin_id).await.unwrap().unwrap().status,
@@ -482,38 +459,27 @@ async fn block_unblock_force_reset_and_delete() {
 
     // Unknown ids are 404 for every action.
     for a in ["block", "unblock", "force_reset"] {
-        let r = call(
-            &h,
-            "POST",
-            &format!("{API}/users/424242/{a}"),
-            None,
-            Some(&admin),
-        )
-        .await;
+        let r = h
+            .call(
+                "POST",
+                &format!("{API}/users/424242/{a}"),
+                None,
+                Some(&admin),
+            )
+            .await;
         err(&r, StatusCode::NOT_FOUND, a);
     }
 
     // Delete.
-    let r = call(
-        &h,
-        "DELETE",
-        &format!("{API}/users/{pat}"),
-        None,
-        Some(&admin),
-    )
-    .await;
+    let r = h
+        .call("DELETE", &format!("{API}/users/{pat}"), None, Some(&admin))
+        .await;
     ok(&r, "delete");
     assert!(h.store.get_user(pat).await.unwrap().is_none());
     audited_by_root(&h, "user_deleted", Some(pat)).await;
     err(
-        &call(
-            &h,
-            "DELETE",
-            &format!("{API}/users/{pat}"),
-            None,
-            Some(&admin),
-        )
-        .await,
+        &h.call("DELETE", &format!("{API}/users/{pat}"), None, Some(&admin))
+            .await,
         StatusCode::NOT_FOUND,
         "again",
     );
@@ -528,14 +494,14 @@ async fn force_reset_of_a_user_without_address_mails_nothing() {
         .await
         .unwrap();
     let before = h.mailer.sent().len();
-    let r = call(
-        &h,
-        "POST",
-        &format!("{API}/users/{}/force_reset", u.id),
-        None,
-        Some(&admin),
-    )
-    .await;
+    let r = h
+        .call(
+            "POST",
+            &format!("{API}/users/{}/force_reset", u.id),
+            None,
+            Some(&admin),
+        )
+        .await;
     ok(&r, "force_reset");
     assert_eq!(r.body["mailed"], false);
     assert_eq!(h.mailer.sent().len(), before);
@@ -560,32 +526,29 @@ async fn groups_members_and_permissions() {
     let sam = h.user("sam", "sam@example.org").await;
     let g = format!("{API}/groups");
 
-    let r = call(
-        &h,
-        "POST",
-        &g,
-        Some(json!({"name": "editors", "description": "edit pages"})),
-        Some(&admin),
-    )
-    .await;
+    let r = h
+        .call(
+            "POST",
+            &g,
+            Some(json!({"name": "editors", "description": "edit pages"})),
+            Some(&admin),
+        )
+        .await;
     ok(&r, "create");
     assert_eq!(r.body["group"]["name"], "editors");
     audited_by_root(&h, "group_created", None).await;
-    let r = call(
-        &h,
-        "POST",
-        &g,
-        Some(json!({"name": "editors"})),
-        Some(&admin),
-    )
-    .await;
+    let r = h
+        .call("POST", &g, Some(json!({"name": "editors"})), Some(&admin))
+        .await;
     err(&r, StatusCode::CONFLICT, "duplicate group");
     for bad in ["", " padded", "a\u{7}b", &"x".repeat(256)] {
-        let r = call(&h, "POST", &g, Some(json!({"name": bad})), Some(&admin)).await;
+        let r = h
+            .call("POST", &g, Some(json!({"name": bad})), Some(&admin))
+            .await;
         err(&r, StatusCode::BAD_REQUEST, bad);
         assert!(r.body["errors"]["name"].is_string(), "{}", r.raw);
     }
-    let r = call(&h, "GET", &g, None, Some(&admin)).await;
+    let r = h.call("GET", &g, None, Some(&admin)).await;
     let names: Vec<&str> = r.body["groups"]
         .as_array()
         .unwrap()
@@ -597,17 +560,18 @@ async fn groups_members_and_permissions() {
     // Members: by username, by e-mail, by id; duplicates conflict; unknowns are 404.
     let m = format!("{API}/groups/editors/members");
     ok(
-        &call(&h, "POST", &m, Some(json!({"user": "pat"})), Some(&admin)).await,
+        &h.call("POST", &m, Some(json!({"user": "pat"})), Some(&admin))
+            .await,
         "by name",
     );
     audited_by_root(&h, "member_added", Some(pat)).await;
     ok(
-        &call(&h, "POST", &m, Some(json!({"user": sam})), Some(&admin)).await,
+        &h.call("POST", &m, Some(json!({"user": sam})), Some(&admin))
+            .await,
         "by id",
     );
     err(
-        &call(
-            &h,
+        &h.call(
             "POST",
             &m,
             Some(json!({"user": "pat@example.org"})),
@@ -618,30 +582,26 @@ async fn groups_members_and_permissions() {
         "dup",
     );
     for bad in [json!({"x": 1}), json!(-4), json!(null), json!(1.5)] {
-        let r = call(&h, "POST", &m, Some(json!({"user": bad})), Some(&admin)).await;
+        let r = h
+            .call("POST", &m, Some(json!({"user": bad})), Some(&admin))
+            .await;
         err(&r, StatusCode::BAD_REQUEST, "bad user");
         assert!(r.body["errors"]["user"].is_string(), "{}", r.raw);
     }
     err(
-        &call(
-            &h,
-            "POST",
-            &m,
-            Some(json!({"user": "nobody"})),
-            Some(&admin),
-        )
-        .await,
+        &h.call("POST", &m, Some(json!({"user": "nobody"})), Some(&admin))
+            .await,
         StatusCode::NOT_FOUND,
         "nobody",
     );
     err(
-        &call(&h, "POST", &m, Some(json!({"user": 987654})), Some(&admin)).await,
+        &h.call("POST", &m, Some(json!({"user": 987654})), Some(&admin))
+            .await,
         StatusCode::NOT_FOUND,
         "no id",
     );
     err(
-        &call(
-            &h,
+        &h.call(
             "POST",
             &format!("{API}/groups/nope/members"),
             Some(json!({"user": "pat"})),
@@ -651,7 +611,7 @@ async fn groups_members_and_permissions() {
         StatusCode::NOT_FOUND,
         "no group",
     );
-    let r = call(&h, "GET", &m, None, Some(&admin)).await;
+    let r = h.call("GET", &m, None, Some(&admin)).await;
     let ids: Vec<i64> = r.body["members"]
         .as_array()
         .unwrap()
@@ -660,32 +620,33 @@ async fn groups_members_and_permissions() {
         .collect();
     assert_eq!(ids, [pat, sam]);
     ok(
-        &call(&h, "DELETE", &format!("{m}/{sam}"), None, Some(&admin)).await,
+        &h.call("DELETE", &format!("{m}/{sam}"), None, Some(&admin))
+            .await,
         "remove",
     );
     audited_by_root(&h, "member_removed", Some(sam)).await;
     err(
-        &call(&h, "DELETE", &format!("{m}/{sam}"), None, Some(&admin)).await,
+        &h.call("DELETE", &format!("{m}/{sam}"), None, Some(&admin))
+            .await,
         StatusCode::NOT_FOUND,
         "remove twice",
     );
 
     // Permissions: POST conflicts on a duplicate, PUT is idempotent, DELETE 404s when absent.
     let p = format!("{API}/groups/editors/permissions");
-    let r = call(
-        &h,
-        "POST",
-        &p,
-        Some(json!({"permission": "edit"})),
-        Some(&admin),
-    )
-    .await;
+    let r = h
+        .call(
+            "POST",
+            &p,
+            Some(json!({"permission": "edit"})),
+            Some(&admin),
+        )
+        .await;
     ok(&r, "grant");
     assert_eq!(r.body["permissions"], json!(["edit"]));
     audited_by_root(&h, "permission_granted", None).await;
     err(
-        &call(
-            &h,
+        &h.call(
             "POST",
             &p,
             Some(json!({"permission": "edit"})),
@@ -696,50 +657,44 @@ async fn groups_members_and_permissions() {
         "grant twice",
     );
     ok(
-        &call(&h, "PUT", &format!("{p}/edit"), None, Some(&admin)).await,
+        &h.call("PUT", &format!("{p}/edit"), None, Some(&admin))
+            .await,
         "put existing",
     );
-    let r = call(&h, "PUT", &format!("{p}/publish"), None, Some(&admin)).await;
+    let r = h
+        .call("PUT", &format!("{p}/publish"), None, Some(&admin))
+        .await;
     ok(&r, "put new");
     assert_eq!(r.body["permissions"], json!(["edit", "publish"]));
     assert_eq!(
         h.store.permissions_for(pat).await.unwrap(),
         ["edit", "publish"]
     );
-    let r = call(&h, "DELETE", &format!("{p}/publish"), None, Some(&admin)).await;
+    let r = h
+        .call("DELETE", &format!("{p}/publish"), None, Some(&admin))
+        .await;
     ok(&r, "revoke");
     audited_by_root(&h, "permission_revoked", None).await;
     err(
-        &call(&h, "DELETE", &format!("{p}/publish"), None, Some(&admin)).await,
+        &h.call("DELETE", &format!("{p}/publish"), None, Some(&admin))
+            .await,
         StatusCode::NOT_FOUND,
         "revoke twice",
     );
-    let r = call(
-        &h,
-        "GET",
-        &format!("{API}/groups/editors"),
-        None,
-        Some(&admin),
-    )
-    .await;
+    let r = h
+        .call("GET", &format!("{API}/groups/editors"), None, Some(&admin))
+        .await;
     assert_eq!(r.body["permissions"], json!(["edit"]));
     assert_eq!(r.body["members"][0]["username"], "pat");
 
     // Names with reserved characters work when percent-encoded.
     ok(
-        &call(
-            &h,
-            "POST",
-            &g,
-            Some(json!({"name": "a/b c?"})),
-            Some(&admin),
-        )
-        .await,
+        &h.call("POST", &g, Some(json!({"name": "a/b c?"})), Some(&admin))
+            .await,
         "odd name",
     );
     ok(
-        &call(
-            &h,
+        &h.call(
             "GET",
             &format!("{API}/groups/a%2Fb%20c%3F"),
             None,
@@ -751,8 +706,7 @@ async fn groups_members_and_permissions() {
 
     // Delete.
     ok(
-        &call(
-            &h,
+        &h.call(
             "DELETE",
             &format!("{API}/groups/editors"),
             None,
@@ -763,8 +717,7 @@ async fn groups_members_and_permissions() {
     );
     audited_by_root(&h, "group_deleted", None).await;
     err(
-        &call(
-            &h,
+        &h.call(
             "DELETE",
             &format!("{API}/groups/editors"),
             None,
@@ -786,20 +739,19 @@ async fn tags_are_added_found_paged_and_removed() {
     let a = h.user("a", "a@example.org").await;
     let b = h.user("b", "b@example.org").await;
     let t = |id: i64| format!("{API}/tags/users/{id}");
-    let r = call(
-        &h,
-        "POST",
-        &t(a),
-        Some(json!({"tags": ["team/blue", "role/lead"]})),
-        Some(&admin),
-    )
-    .await;
+    let r = h
+        .call(
+            "POST",
+            &t(a),
+            Some(json!({"tags": ["team/blue", "role/lead"]})),
+            Some(&admin),
+        )
+        .await;
     ok(&r, "add");
     assert_eq!(r.body["tags"], json!(["team/blue", "role/lead"]));
     audited_by_root(&h, "tags_added", Some(a)).await;
     ok(
-        &call(
-            &h,
+        &h.call(
             "POST",
             &t(b),
             Some(json!({"tags": ["/team/red/"]})),
@@ -808,61 +760,58 @@ async fn tags_are_added_found_paged_and_removed() {
         .await,
         "add b",
     );
-    let r = call(&h, "GET", &t(b), None, Some(&admin)).await;
+    let r = h.call("GET", &t(b), None, Some(&admin)).await;
     assert_eq!(r.body["tags"], json!(["team/red"]));
 
     let f = format!("{API}/tags/users");
-    let r = call(&h, "GET", &format!("{f}?tag=team"), None, Some(&admin)).await;
+    let r = h
+        .call("GET", &format!("{f}?tag=team"), None, Some(&admin))
+        .await;
     ok(&r, "find");
     assert_eq!(r.body["ids"], json!([a, b]));
     assert_eq!(r.body["next_after"], Value::Null);
-    let r = call(
-        &h,
-        "GET",
-        &format!("{f}?tag=team&tag=role%2Flead"),
-        None,
-        Some(&admin),
-    )
-    .await;
+    let r = h
+        .call(
+            "GET",
+            &format!("{f}?tag=team&tag=role%2Flead"),
+            None,
+            Some(&admin),
+        )
+        .await;
     assert_eq!(r.body["ids"], json!([a]));
-    let r = call(
-        &h,
-        "GET",
-        &format!("{f}?tag=team%2Fred&tag=role&any=true"),
-        None,
-        Some(&admin),
-    )
-    .await;
+    let r = h
+        .call(
+            "GET",
+            &format!("{f}?tag=team%2Fred&tag=role&any=true"),
+            None,
+            Some(&admin),
+        )
+        .await;
     assert_eq!(r.body["ids"], json!([a, b]));
-    let r = call(
-        &h,
-        "GET",
-        &format!("{f}?tag=team&limit=1"),
-        None,
-        Some(&admin),
-    )
-    .await;
+    let r = h
+        .call("GET", &format!("{f}?tag=team&limit=1"), None, Some(&admin))
+        .await;
     assert_eq!(r.body["ids"], json!([a]));
     assert_eq!(r.body["next_after"], json!(a));
-    let r = call(
-        &h,
-        "GET",
-        &format!("{f}?tag=team&limit=1&after={a}"),
-        None,
-        Some(&admin),
-    )
-    .await;
+    let r = h
+        .call(
+            "GET",
+            &format!("{f}?tag=team&limit=1&after={a}"),
+            None,
+            Some(&admin),
+        )
+        .await;
     assert_eq!(r.body["ids"], json!([b]));
     assert_eq!(r.body["next_after"], Value::Null);
 
-    let r = call(
-        &h,
-        "DELETE",
-        &t(a),
-        Some(json!({"tags": ["team/blue"]})),
-        Some(&admin),
-    )
-    .await;
+    let r = h
+        .call(
+            "DELETE",
+            &t(a),
+            Some(json!({"tags": ["team/blue"]})),
+            Some(&admin),
+        )
+        .await;
     ok(&r, "remove");
     assert_eq!(r.body["tags"], json!(["role/lead"]));
     audited_by_root(&h, "tags_removed", Some(a)).await;
@@ -874,13 +823,12 @@ async fn tags_are_added_found_paged_and_removed() {
         (json!({"tags": ["x".repeat(5000)]}), "tags"),
         (json!({"tags": vec!["t"; 101]}), "tags"),
     ] {
-        let r = call(&h, "POST", &t(a), Some(body), Some(&admin)).await;
+        let r = h.call("POST", &t(a), Some(body), Some(&admin)).await;
         err(&r, StatusCode::BAD_REQUEST, field);
         assert!(r.body["errors"][field].is_string(), "{}", r.raw);
     }
     err(
-        &call(
-            &h,
+        &h.call(
             "POST",
             &t(777_777),
             Some(json!({"tags": ["x"]})),
@@ -891,8 +839,7 @@ async fn tags_are_added_found_paged_and_removed() {
         "no user",
     );
     err(
-        &call(
-            &h,
+        &h.call(
             "POST",
             &format!("{API}/tags/groups/777777"),
             Some(json!({"tags": ["x"]})),
@@ -903,8 +850,7 @@ async fn tags_are_added_found_paged_and_removed() {
         "no group",
     );
     ok(
-        &call(
-            &h,
+        &h.call(
             "POST",
             &format!("{API}/tags/pages/5"),
             Some(json!({"tags": ["x"]})),
@@ -914,8 +860,7 @@ async fn tags_are_added_found_paged_and_removed() {
         "own kind",
     );
     err(
-        &call(
-            &h,
+        &h.call(
             "GET",
             &format!("{API}/tags/{}/1", "k".repeat(65)),
             None,
@@ -934,7 +879,7 @@ async fn tags_are_added_found_paged_and_removed() {
         "?tag=a&after=x",
         "?tag=a&other=1",
     ] {
-        let r = call(&h, "GET", &format!("{f}{q}"), None, Some(&admin)).await;
+        let r = h.call("GET", &format!("{f}{q}"), None, Some(&admin)).await;
         err(&r, StatusCode::BAD_REQUEST, q);
     }
 }
@@ -944,14 +889,14 @@ async fn api_tokens_are_created_once_listed_and_revoked() {
     let (h, admin, _) = setup().await;
     let pat = h.user("pat", "pat@example.org").await;
     let t = format!("{API}/users/{pat}/tokens");
-    let r = call(
-        &h,
-        "POST",
-        &t,
-        Some(json!({"name": "deploy", "expires_in_days": 30})),
-        Some(&admin),
-    )
-    .await;
+    let r = h
+        .call(
+            "POST",
+            &t,
+            Some(json!({"name": "deploy", "expires_in_days": 30})),
+            Some(&admin),
+        )
+        .await;
     ok(&r, "create");
     let secret = r.body["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("pct_"));
@@ -970,7 +915,7 @@ async fn api_tokens_are_created_once_listed_and_revoked() {
             .id,
         pat
     );
-    let r = call(&h, "GET", &t, None, Some(&admin)).await;
+    let r = h.call("GET", &t, None, Some(&admin)).await;
     assert_eq!(r.body["tokens"][0]["id"], id);
     assert!(!r.raw.contains(&secret), "the secret is never listed");
     for (body, field) in [
@@ -996,13 +941,12 @@ async fn api_tokens_are_created_once_listed_and_revoked() {
             "expires_in_days",
         ),
     ] {
-        let r = call(&h, "POST", &t, Some(body), Some(&admin)).await;
+        let r = h.call("POST", &t, Some(body), Some(&admin)).await;
         err(&r, StatusCode::BAD_REQUEST, field);
         assert!(r.body["errors"][field].is_string(), "{}", r.raw);
     }
     err(
-        &call(
-            &h,
+        &h.call(
             "POST",
             &format!("{API}/users/55555/tokens"),
             Some(json!({"name": "x"})),
@@ -1013,14 +957,8 @@ async fn api_tokens_are_created_once_listed_and_revoked() {
         "no user",
     );
     ok(
-        &call(
-            &h,
-            "DELETE",
-            &format!("{API}/tokens/{id}"),
-            None,
-            Some(&admin),
-        )
-        .await,
+        &h.call("DELETE", &format!("{API}/tokens/{id}"), None, Some(&admin))
+            .await,
         "revoke",
     );
     audited_by_root(&h, "api_token_revoked", Some(pat)).await;
@@ -1032,14 +970,8 @@ async fn api_tokens_are_created_once_listed_and_revoked() {
             .is_none()
     );
     err(
-        &call(
-            &h,
-            "DELETE",
-            &format!("{API}/tokens/{id}"),
-            None,
-            Some(&admin),
-        )
-        .await,
+        &h.call("DELETE", &format!("{API}/tokens/{id}"), None, Some(&admin))
+            .await,
         StatusCode::NOT_FOUND,
         "twice",
     );
@@ -1066,8 +998,7 @@ async fn the_audit_log_is_filtered_and_paged() {
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     }
     ok(
-        &call(
-            &h,
+        &h.call(
             "POST",
             &format!("{API}/users/{pat}/block"),
             None,
@@ -1077,7 +1008,9 @@ async fn the_audit_log_is_filtered_and_paged() {
         "block",
     );
     let a = |q: &str| format!("{API}/audit{q}");
-    let r = call(&h, "GET", &a("?event=login_failed"), None, Some(&admin)).await;
+    let r = h
+        .call("GET", &a("?event=login_failed"), None, Some(&admin))
+        .await;
     ok(&r, "event");
     assert_eq!(r.body["total"], 3);
     assert!(
@@ -1087,7 +1020,9 @@ async fn the_audit_log_is_filtered_and_paged() {
             .iter()
             .all(|e| e["event"] == "login_failed")
     );
-    let r = call(&h, "GET", &a("?user=pat&per_page=2"), None, Some(&admin)).await;
+    let r = h
+        .call("GET", &a("?user=pat&per_page=2"), None, Some(&admin))
+        .await;
     let total = r.body["total"].as_i64().unwrap();
     assert!(total >= 5, "{}", r.raw);
     assert_eq!(r.body["events"].as_array().unwrap().len(), 2);
@@ -1095,48 +1030,45 @@ async fn the_audit_log_is_filtered_and_paged() {
         r.body["events"][0]["event"], "status_changed",
         "newest first"
     );
-    let r2 = call(
-        &h,
-        "GET",
-        &a(&format!("?user={pat}&per_page=2&page=2")),
-        None,
-        Some(&admin),
-    )
-    .await;
+    let r2 = h
+        .call(
+            "GET",
+            &a(&format!("?user={pat}&per_page=2&page=2")),
+            None,
+            Some(&admin),
+        )
+        .await;
     assert!(r2.body["events"][0]["id"].as_i64() < r.body["events"][1]["id"].as_i64());
-    let r = call(&h, "GET", &a("?actor=admin%3Aroot"), None, Some(&admin)).await;
+    let r = h
+        .call("GET", &a("?actor=admin%3Aroot"), None, Some(&admin))
+        .await;
     assert_eq!(r.body["total"], 1);
     // Time filters: dates (UTC days) or Unix seconds.
     let t0 = crate::harness::T0;
-    let r = call(
-        &h,
-        "GET",
-        &a(&format!("?until={}", t0 + 1)),
-        None,
-        Some(&admin),
-    )
-    .await;
+    let r = h
+        .call("GET", &a(&format!("?until={}", t0 + 1)), None, Some(&admin))
+        .await;
     let before = r.body["total"].as_i64().unwrap();
-    let r = call(
-        &h,
-        "GET",
-        &a(&format!("?since={}", t0 + 86_400)),
-        None,
-        Some(&admin),
-    )
-    .await;
+    let r = h
+        .call(
+            "GET",
+            &a(&format!("?since={}", t0 + 86_400)),
+            None,
+            Some(&admin),
+        )
+        .await;
     let after = r.body["total"].as_i64().unwrap();
-    let r = call(&h, "GET", &a(""), None, Some(&admin)).await;
+    let r = h.call("GET", &a(""), None, Some(&admin)).await;
     assert_eq!(before + after, r.body["total"].as_i64().unwrap());
     assert!(before > 0 && after >= 4);
-    let r = call(
-        &h,
-        "GET",
-        &a("?since=2027-01-15&until=2027-01-15"),
-        None,
-        Some(&admin),
-    )
-    .await;
+    let r = h
+        .call(
+            "GET",
+            &a("?since=2027-01-15&until=2027-01-15"),
+            None,
+            Some(&admin),
+        )
+        .await;
     ok(&r, "dates");
     // T0 is 2027-01-15 08:00 UTC: the day holds the events before the clock moved.
     assert_eq!(r.body["total"].as_i64().unwrap(), before);
@@ -1149,12 +1081,12 @@ async fn the_audit_log_is_filtered_and_paged() {
         ("?per_page=100000", "per_page"),
         ("?user=nobody", "user"),
     ] {
-        let r = call(&h, "GET", &a(q), None, Some(&admin)).await;
+        let r = h.call("GET", &a(q), None, Some(&admin)).await;
         err(&r, StatusCode::BAD_REQUEST, q);
         assert!(r.body["errors"][field].is_string(), "{q}: {}", r.raw);
     }
     err(
-        &call(&h, "GET", &a("?kind=x"), None, Some(&admin)).await,
+        &h.call("GET", &a("?kind=x"), None, Some(&admin)).await,
         StatusCode::BAD_REQUEST,
         "unknown",
     );
@@ -1274,11 +1206,7 @@ async fn every_admin_endpoint_rejects_bad_input_without_writing() {
             &what("no content type"),
         );
         err(
-            &h.send(send(
-                "application/x-www-form-urlencoded",
-                b"name=x".to_vec(),
-            ))
-            .await,
+            &h.send(send(FORM, b"name=x".to_vec())).await,
             StatusCode::FORBIDDEN,
             &what("form without token"),
         );
@@ -1358,35 +1286,30 @@ async fn every_admin_endpoint_rejects_bad_input_without_writing() {
             ("DELETE", format!("{API}/groups/staff/members/{id}")),
             ("GET", format!("{API}/tags/users/{id}")),
         ] {
-            let r = call(&h, m, &p, None, c).await;
+            let r = h.call(m, &p, None, c).await;
             err(&r, StatusCode::BAD_REQUEST, &format!("{m} {p}"));
         }
     }
     let huge = i64::MAX;
     err(
-        &call(&h, "GET", &format!("{API}/users/{huge}"), None, c).await,
+        &h.call("GET", &format!("{API}/users/{huge}"), None, c).await,
         StatusCode::NOT_FOUND,
         "huge id",
     );
     err(
-        &call(&h, "DELETE", &format!("{API}/tokens/{huge}"), None, c).await,
+        &h.call("DELETE", &format!("{API}/tokens/{huge}"), None, c)
+            .await,
         StatusCode::NOT_FOUND,
         "huge token",
     );
     err(
-        &call(&h, "GET", &format!("{API}/groups/%FF"), None, c).await,
+        &h.call("GET", &format!("{API}/groups/%FF"), None, c).await,
         StatusCode::BAD_REQUEST,
         "bad utf-8 name",
     );
     err(
-        &call(
-            &h,
-            "GET",
-            &format!("{API}/groups/{}", "g".repeat(300)),
-            None,
-            c,
-        )
-        .await,
+        &h.call("GET", &format!("{API}/groups/{}", "g".repeat(300)), None, c)
+            .await,
         StatusCode::BAD_REQUEST,
         "long name",
     );
@@ -1412,13 +1335,7 @@ async fn api_form_posts_work_with_the_csrf_token() {
     let token = r.body["csrf_token"].as_str().unwrap().to_owned();
     let body = format!("name=viaform&description=made+by+form&csrf_token={token}");
     let r = h
-        .send(H::request(
-            "POST",
-            &format!("{API}/groups"),
-            Some("application/x-www-form-urlencoded"),
-            body,
-            Some(&admin),
-        ))
+        .send(H::form(&format!("{API}/groups"), body, Some(&admin)))
         .await;
     ok(&r, "form with token");
     assert_eq!(
@@ -1432,13 +1349,7 @@ async fn api_form_posts_work_with_the_csrf_token() {
     );
     let body = "name=other&csrf_token=wrong";
     let r = h
-        .send(H::request(
-            "POST",
-            &format!("{API}/groups"),
-            Some("application/x-www-form-urlencoded"),
-            body,
-            Some(&admin),
-        ))
+        .send(H::form(&format!("{API}/groups"), body, Some(&admin)))
         .await;
     err(&r, StatusCode::FORBIDDEN, "wrong token");
     assert!(h.store.get_group("other").await.unwrap().is_none());
@@ -1446,27 +1357,6 @@ async fn api_form_posts_work_with_the_csrf_token() {
 
 // ---------------------------------------------------------------------------------------
 // The HTML UI
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-/// The CSRF token in a page's forms.
-fn csrf_of(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf_token\" value=\"")
-        .expect("a form with the token");
-    let rest = &html[at + "name=\"csrf_token\" value=\"".len()..];
-    rest[..rest.find('"').unwrap()].to_owned()
-}
 
 async fn page(h: &H, path: &str, cookie: &str) -> Resp {
     let r = h.get(path, Some(cookie)).await;
@@ -1490,22 +1380,7 @@ async fn page(h: &H, path: &str, cookie: &str) -> Resp {
 }
 
 async fn submit(h: &H, path: &str, fields: &[(&str, &str)], cookie: &str) -> Resp {
-    let body: Vec<String> = fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect();
-    h.send(H::request(
-        "POST",
-        path,
-        Some("application/x-www-form-urlencoded"),
-        body.join("&"),
-        Some(cookie),
-    ))
-    .await
-}
-
-fn location(r: &Resp) -> &str {
-    r.headers[header::LOCATION].to_str().unwrap()
+    h.send(H::form(path, form_body(fields), Some(cookie))).await
 }
 
 #[tokio::test]
@@ -1577,7 +1452,7 @@ async fn ui_pages_render_and_forms_work_with_csrf_only() {
     assert!(r.raw.contains("page"), "{}", r.raw);
 
     let user_page = page(&h, &format!("/auth/admin/users/{pat}"), &admin).await;
-    let token = csrf_of(&user_page.raw);
+    let token = csrf(&user_page.raw);
     for label in [
         "Block",
         "Force password reset",
@@ -1598,15 +1473,7 @@ async fn ui_pages_render_and_forms_work_with_csrf_only() {
     let r = submit(&h, &block, &[("csrf_token", "nope")], &admin).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let body = format!("csrf_token={token}");
-    let mut req = H::request(
-        "POST",
-        &block,
-        Some("application/x-www-form-urlencoded"),
-        body,
-        Some(&admin),
-    );
-    req.headers_mut()
-        .insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+    let req = with_origin(H::form(&block, body, Some(&admin)), "https://evil.example");
     assert_eq!(h.send(req).await.status, StatusCode::FORBIDDEN);
     let r = h
         .send(H::request(
@@ -1633,15 +1500,7 @@ async fn ui_pages_render_and_forms_work_with_csrf_only() {
 
     // With the token (and the portal's own Origin): done, redirected, flashed once.
     let body = format!("csrf_token={token}");
-    let mut req = H::request(
-        "POST",
-        &block,
-        Some("application/x-www-form-urlencoded"),
-        body,
-        Some(&admin),
-    );
-    req.headers_mut()
-        .insert(header::ORIGIN, "https://portal.test".parse().unwrap());
+    let req = with_origin(H::form(&block, body, Some(&admin)), "https://portal.test");
     let r = h.send(req).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.raw);
     assert_eq!(location(&r), format!("/auth/admin/users/{pat}"));
@@ -1983,8 +1842,8 @@ async fn every_ui_form_rejects_bad_input_without_writing() {
     let (h, admin, _) = setup().await;
     let pat = h.user("pat", "pat@example.org").await;
     h.store.create_group("staff", "").await.unwrap();
-    let token = csrf_of(&page(&h, "/auth/admin/groups", &admin).await.raw);
-    let form = "application/x-www-form-urlencoded";
+    let token = csrf(&page(&h, "/auth/admin/groups", &admin).await.raw);
+    let form = FORM;
     for (path, fields) in ui_forms(pat) {
         let body = |extra: &str| {
             let mut parts: Vec<String> = fields

@@ -3,7 +3,7 @@
 use http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::harness::{H, PW};
+use crate::harness::{FORM, H, PW};
 
 /// Every POST endpoint with a valid body and the name of a string field to blow up.
 fn endpoints() -> Vec<(&'static str, Value, &'static str)> {
@@ -95,12 +95,7 @@ async fn every_endpoint_rejects_bad_bodies() {
             &format!("{path} multipart"),
         );
         // A form post without the CSRF token is refused before anything is read.
-        let r = h
-            .send(send(
-                "application/x-www-form-urlencoded",
-                b"email=a%40b.c".to_vec(),
-            ))
-            .await;
+        let r = h.send(send(FORM, b"email=a%40b.c".to_vec())).await;
         assert_error(
             &r,
             StatusCode::FORBIDDEN,

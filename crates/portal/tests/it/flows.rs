@@ -319,15 +319,8 @@ async fn config_lists_features() {
 async fn form_posts_need_the_session_csrf_token() {
     let h = H::new().await;
     h.user("quinn", "quinn@example.org").await;
-    let form = |body: &str, cookie: Option<&str>| {
-        H::request(
-            "POST",
-            "/auth/api/login",
-            Some("application/x-www-form-urlencoded"),
-            body.to_owned(),
-            cookie,
-        )
-    };
+    let form =
+        |body: &str, cookie: Option<&str>| H::form("/auth/api/login", body.to_owned(), cookie);
     let pw = PW.replace(' ', "+");
     let r = h
         .send(form(&format!("username=quinn&password={pw}"), None))

@@ -15,6 +15,8 @@ use tower::ServiceExt;
 
 pub(crate) const T0: i64 = 1_800_000_000;
 pub(crate) const PW: &str = "correct horse battery";
+/// The content type of form posts.
+pub(crate) const FORM: &str = "application/x-www-form-urlencoded";
 
 pub(crate) struct H {
     pub(crate) app: Router,
@@ -111,20 +113,38 @@ impl H {
         b.body(body.into()).unwrap()
     }
 
+    /// A urlencoded form POST of `body` (see [`form_body`]).
+    pub(crate) fn form(path: &str, body: impl Into<Body>, cookie: Option<&str>) -> Request<Body> {
+        H::request("POST", path, Some(FORM), body, cookie)
+    }
+
+    /// `method` on `path`, with `body` as JSON or without a body.
+    pub(crate) async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        cookie: Option<&str>,
+    ) -> Resp {
+        let req = match body {
+            Some(b) => H::request(
+                method,
+                path,
+                Some("application/json"),
+                b.to_string(),
+                cookie,
+            ),
+            None => H::request(method, path, None, Body::empty(), cookie),
+        };
+        self.send(req).await
+    }
+
     pub(crate) async fn post(&self, path: &str, body: Value, cookie: Option<&str>) -> Resp {
-        self.send(H::request(
-            "POST",
-            path,
-            Some("application/json"),
-            body.to_string(),
-            cookie,
-        ))
-        .await
+        self.call("POST", path, Some(body), cookie).await
     }
 
     pub(crate) async fn get(&self, path: &str, cookie: Option<&str>) -> Resp {
-        self.send(H::request("GET", path, None, Body::empty(), cookie))
-            .await
+        self.call("GET", path, None, cookie).await
     }
 
     /// An active user with password [`PW`].
@@ -149,20 +169,79 @@ impl H {
         r.cookie()
     }
 
-    /// The token in the link of the newest mail to `to`.
-    pub(crate) fn token_for(&self, to: &str) -> String {
-        let mail = self
-            .mailer
+    /// The text of the newest mail to `to` with a link carrying a token.
+    pub(crate) fn mail_with_link(&self, to: &str) -> String {
+        self.mailer
             .sent()
             .into_iter()
             .rev()
             .find(|m| m.to == to && m.text.contains("token="))
-            .expect("a mail with a link");
-        let start = mail.text.find("token=").unwrap() + "token=".len();
-        mail.text[start..]
-            .split_whitespace()
-            .next()
-            .unwrap()
-            .to_owned()
+            .expect("a mail with a link")
+            .text
     }
+
+    /// The token in the link of the newest mail to `to`.
+    pub(crate) fn token_for(&self, to: &str) -> String {
+        after(&self.mail_with_link(to), "token=")
+    }
+}
+
+/// The word of `text` that follows `marker` (up to white space).
+pub(crate) fn after(text: &str, marker: &str) -> String {
+    let start = text.find(marker).expect("the marker") + marker.len();
+    text[start..].split_whitespace().next().unwrap().to_owned()
+}
+
+/// Percent-encodes all but RFC 3986's unreserved characters.
+pub(crate) fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// `fields` as a urlencoded form body.
+pub(crate) fn form_body(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// `req` with the `Origin` header `origin`.
+pub(crate) fn with_origin(mut req: Request<Body>, origin: &str) -> Request<Body> {
+    req.headers_mut()
+        .insert(header::ORIGIN, origin.parse().unwrap());
+    req
+}
+
+/// The `Location` of a redirect.
+pub(crate) fn location(r: &Resp) -> String {
+    r.headers
+        .get(header::LOCATION)
+        .expect("a Location")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The `value` of the input named `name`.
+pub(crate) fn attr_value(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!("name=\"{name}\""))?;
+    let rest = &html[at..];
+    let end = rest.find('>')?;
+    let tag = &rest[..end];
+    let v = tag.find("value=\"")? + "value=\"".len();
+    Some(tag[v..].split('"').next()?.to_owned())
+}
+
+/// The value of a page's hidden `csrf_token` field.
+pub(crate) fn csrf(html: &str) -> String {
+    attr_value(html, "csrf_token").expect("a csrf_token field")
 }

@@ -5,7 +5,9 @@ use axum::body::Body;
 use http::{Request, StatusCode, header};
 use portcullis_store::AuditQuery;
 
-use crate::harness::{H, PW, Resp};
+use crate::harness::{
+    FORM, H, PW, Resp, after, attr_value, csrf, form_body, location, with_origin,
+};
 
 const NEW_PW: &str = "another fine passphrase";
 
@@ -43,15 +45,8 @@ impl<'a> B<'a> {
 
     /// POSTs `fields` (urlencoded) to `path`.
     async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
-        let body = encode(fields);
-        self.send(H::request(
-            "POST",
-            path,
-            Some("application/x-www-form-urlencoded"),
-            body,
-            self.cookie.as_deref(),
-        ))
-        .await
+        let body = form_body(fields);
+        self.send(H::form(path, body, self.cookie.as_deref())).await
     }
 
     /// GETs the form page `path`, then POSTs `fields` with its CSRF token.
@@ -66,68 +61,9 @@ impl<'a> B<'a> {
     }
 }
 
-fn encode(fields: &[(&str, &str)]) -> String {
-    fn enc(s: &str) -> String {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    (b as char).to_string()
-                }
-                b' ' => "+".to_owned(),
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    }
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// The value of the hidden `csrf_token` field.
-fn csrf(html: &str) -> String {
-    attr_value(html, "csrf_token").expect("a csrf_token field")
-}
-
-/// The `value` of the input named `name`.
-fn attr_value(html: &str, name: &str) -> Option<String> {
-    let at = html.find(&format!("name=\"{name}\""))?;
-    let rest = &html[at..];
-    let end = rest.find('>')?;
-    let tag = &rest[..end];
-    let v = tag.find("value=\"")? + "value=\"".len();
-    Some(tag[v..].split('"').next()?.to_owned())
-}
-
-fn location(r: &Resp) -> String {
-    r.headers
-        .get(header::LOCATION)
-        .expect("a Location")
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// The path and query of the link in the newest mail to `to` (the part after the host).
 fn mailed_path(h: &H, to: &str) -> String {
-    let mail = h
-        .mailer
-        .sent()
-        .into_iter()
-        .rev()
-        .find(|m| m.to == to && m.text.contains("token="))
-        .expect("a mail with a link");
-    let start = mail
-        .text
-        .find("https://portal.test/")
-        .expect("a link to the portal")
-        + "https://portal.test".len();
-    mail.text[start..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned()
+    format!("/{}", after(&h.mail_with_link(to), "https://portal.test/"))
 }
 
 fn assert_page_headers(r: &Resp) {
@@ -522,11 +458,9 @@ async fn csrf_origin_and_validation_errors() {
         assert!(r.headers.get(header::SET_COOKIE).is_none() || b.cookie.is_some());
     }
     let r = h
-        .send(H::request(
-            "POST",
+        .send(H::form(
             "/auth/login",
-            Some("application/x-www-form-urlencoded"),
-            encode(&[
+            form_body(&[
                 ("csrf_token", &token),
                 ("username", "ann"),
                 ("password", PW),
@@ -536,36 +470,34 @@ async fn csrf_origin_and_validation_errors() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // A foreign Origin is refused even with the right token.
-    let mut req = H::request(
-        "POST",
-        "/auth/login",
-        Some("application/x-www-form-urlencoded"),
-        encode(&[
-            ("csrf_token", &token),
-            ("username", "ann"),
-            ("password", PW),
-        ]),
-        b.cookie.as_deref(),
+    let req = with_origin(
+        H::form(
+            "/auth/login",
+            form_body(&[
+                ("csrf_token", &token),
+                ("username", "ann"),
+                ("password", PW),
+            ]),
+            b.cookie.as_deref(),
+        ),
+        "https://evil.test",
     );
-    req.headers_mut()
-        .insert(header::ORIGIN, "https://evil.test".parse().unwrap());
     let r = h.send(req).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_page_headers(&r);
     // The portal's own Origin is fine.
-    let mut req = H::request(
-        "POST",
-        "/auth/login",
-        Some("application/x-www-form-urlencoded"),
-        encode(&[
-            ("csrf_token", &token),
-            ("username", "ann"),
-            ("password", PW),
-        ]),
-        b.cookie.as_deref(),
+    let req = with_origin(
+        H::form(
+            "/auth/login",
+            form_body(&[
+                ("csrf_token", &token),
+                ("username", "ann"),
+                ("password", PW),
+            ]),
+            b.cookie.as_deref(),
+        ),
+        "https://portal.test",
     );
-    req.headers_mut()
-        .insert(header::ORIGIN, "https://portal.test".parse().unwrap());
     assert_eq!(h.send(req).await.status, StatusCode::SEE_OTHER);
     let audit = h.store.list_audit(&AuditQuery::default()).await.unwrap();
     assert!(audit.iter().any(|e| e.kind == "csrf_refused"));
@@ -905,7 +837,7 @@ async fn bad_input_gets_a_4xx_page() {
     let cases: Vec<(&str, Option<&str>, Vec<u8>, StatusCode)> = vec![
         (
             "/auth/login",
-            Some("application/x-www-form-urlencoded"),
+            Some(FORM),
             big.into_bytes(),
             StatusCode::PAYLOAD_TOO_LARGE,
         ),
@@ -929,25 +861,25 @@ async fn bad_input_gets_a_4xx_page() {
         ),
         (
             "/auth/login",
-            Some("application/x-www-form-urlencoded"),
+            Some(FORM),
             b"username=%FF%FE&password=x".to_vec(),
             StatusCode::BAD_REQUEST,
         ),
         (
             "/auth/login",
-            Some("application/x-www-form-urlencoded"),
+            Some(FORM),
             vec![b'u', b'=', 0xff, 0xfe],
             StatusCode::BAD_REQUEST,
         ),
         (
             "/auth/login",
-            Some("application/x-www-form-urlencoded"),
+            Some(FORM),
             b"username=%G1".to_vec(),
             StatusCode::BAD_REQUEST,
         ),
         (
             "/auth/reset_password",
-            Some("application/x-www-form-urlencoded"),
+            Some(FORM),
             b"token=a&token=b".to_vec(),
             StatusCode::BAD_REQUEST,
         ),
@@ -1028,15 +960,14 @@ async fn every_form_checks_csrf_origin_and_fields() {
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
         // The right token from a foreign Origin: 403 as well.
-        let mut req = H::request(
-            "POST",
-            path,
-            Some("application/x-www-form-urlencoded"),
-            encode(&[("csrf_token", &token), ("first_name", "Mallory")]),
-            b.cookie.as_deref(),
+        let req = with_origin(
+            H::form(
+                path,
+                form_body(&[("csrf_token", &token), ("first_name", "Mallory")]),
+                b.cookie.as_deref(),
+            ),
+            "null",
         );
-        req.headers_mut()
-            .insert(header::ORIGIN, "null".parse().unwrap());
         assert_eq!(h.send(req).await.status, StatusCode::FORBIDDEN, "{path}");
     }
     // Still logged in, nothing changed.
