@@ -71,8 +71,10 @@
 //! * **HTML pages** (`/auth/login`, `/auth/register`, `/auth/verify_email`, ...;
 //!   docs/portal.md "HTML pages") are server-rendered forms over the same flows as the
 //!   JSON API: one module holds the flows, the API handlers and the pages only adapt
-//!   input and answers. Templates (pages and mails) are built in and overridable from
-//!   `templates_dir`. Verification links open a page whose button POSTs the token, so a
+//!   input and answers. Templates (pages, admin UI and mails) are built in and
+//!   overridable from `templates_dir` through one loader, and every HTML answer gets one
+//!   set of security headers (module `html`; the Content-Security-Policy differs only in
+//!   `img-src` and `form-action`). Verification links open a page whose button POSTs the token, so a
 //!   mail scanner prefetching the link cannot spend it.
 //! * **Throttling** of password guesses in process: see [`throttle`]; mail a requester
 //!   can trigger is limited per recipient and per client address

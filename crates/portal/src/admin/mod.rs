@@ -9,11 +9,11 @@
 //!
 //! | file | what |
 //! |---|---|
-//! | `access.rs` | who is the administrator (401 / 403), request context, `Origin`, bodies |
+//! | `access.rs` | who is the administrator (401 / 403), `Origin`, bodies; the extractors `Admin` (a read), `Change<T>` (a change with its body) and `Params<T>` (the query) |
 //! | `actions.rs` | one function per action and per page of data, shared by API and UI |
 //! | `views.rs` | the answer types (serde + JSON Schema) and their conversions |
 //! | `api.rs` | the JSON routes, declared with [`crate::openapi::Op`] |
-//! | `ui.rs` | the HTML routes, templates in `templates/admin/` (embedded) |
+//! | `ui.rs` | the HTML routes, templates in `templates/admin/` (embedded; loader and security headers from `crate::html`) |
 //!
 //! Design decisions:
 //! * **No duplicated logic.** An API handler and its UI handler parse their input their
