@@ -99,13 +99,13 @@ pub(super) async fn login_post(State(st): State<PortalState>, req: Request) -> A
 pub(super) async fn register_get(State(st): State<PortalState>, req: Request) -> Answer {
     let (ctx, q) = get_parts(&st, req).await?;
     if q.get("done").is_some_and(|d| d == "check_mail") {
-        return Ok(Page::message(
-            StatusCode::OK,
+        let text = "If the address can be used, we sent it a message: open the link in it to activate your account.";
+        return Ok(Page::done(
             "Check your mail",
-            "If the address can be used, we sent it a message: open the link in it to activate your account.",
+            text,
+            "Registration received.",
+            &[("/auth/login", "Log in")],
         )
-        .set("notice", "Registration received.")
-        .links(&[("/auth/login", "Log in")])
         .finish(&st, &ctx)
         .await);
     }
@@ -141,35 +141,28 @@ pub(super) async fn verify_get(State(st): State<PortalState>, req: Request) -> A
     let (ctx, q) = get_parts(&st, req).await?;
     match q.get("done").map(String::as_str) {
         Some("verified") => {
-            return Ok(Page::message(StatusCode::OK, "E-mail address verified", "")
-                .set(
-                    "notice",
-                    "Your e-mail address is verified: you can log in now.",
-                )
-                .links(&[("/auth/login", "Log in")])
-                .finish(&st, &ctx)
-                .await);
+            return Ok(Page::done(
+                "E-mail address verified",
+                "",
+                "Your e-mail address is verified: you can log in now.",
+                &[("/auth/login", "Log in")],
+            )
+            .finish(&st, &ctx)
+            .await);
         }
         Some("email_changed") => {
-            return Ok(Page::message(StatusCode::OK, "E-mail address changed", "")
-                .set("notice", "Your new e-mail address is confirmed and in use.")
-                .links(&[("/auth/profile", "Your profile"), ("/auth/login", "Log in")])
-                .finish(&st, &ctx)
-                .await);
+            return Ok(Page::done(
+                "E-mail address changed",
+                "",
+                "Your new e-mail address is confirmed and in use.",
+                &[("/auth/profile", "Your profile"), ("/auth/login", "Log in")],
+            )
+            .finish(&st, &ctx)
+            .await);
         }
         _ => {}
     }
-    Ok(match q.get("token").filter(|t| !t.is_empty()) {
-        Some(token) => show(&st, &ctx, &q, &VERIFY, json!({"token": token})).await,
-        None => {
-            bad_link(
-                &st,
-                &ctx,
-                "This link has no token: copy the whole link from the mail.",
-            )
-            .await
-        }
-    })
+    Ok(token_page(&st, &ctx, &q, &VERIFY).await)
 }
 
 pub(super) async fn bad_link(st: &PortalState, ctx: &Ctx, text: &str) -> Response {
@@ -184,6 +177,23 @@ pub(super) async fn bad_link(st: &PortalState, ctx: &Ctx, text: &str) -> Respons
         ])
         .finish(st, ctx)
         .await
+}
+
+/// The form page of a mailed link (`spec`) with its hidden `token`, or the bad-link page
+/// when the link has none.
+async fn token_page(
+    st: &PortalState,
+    ctx: &Ctx,
+    q: &HashMap<String, String>,
+    spec: &FormSpec,
+) -> Response {
+    match q.get("token").filter(|t| !t.is_empty()) {
+        Some(token) => show(st, ctx, q, spec, json!({"token": token})).await,
+        None => {
+            let text = "This link has no token: copy the whole link from the mail.";
+            bad_link(st, ctx, text).await
+        }
+    }
 }
 
 pub(super) const EXPIRED: &str = "This link is invalid, was already used or has expired.";
@@ -205,13 +215,12 @@ pub(super) async fn verify_post(State(st): State<PortalState>, req: Request) -> 
 pub(super) async fn request_reset_get(State(st): State<PortalState>, req: Request) -> Answer {
     let (ctx, q) = get_parts(&st, req).await?;
     if q.get("done").is_some_and(|d| d == "sent") {
-        return Ok(Page::message(
-            StatusCode::OK,
+        return Ok(Page::done(
             "Check your mail",
             "If the address belongs to an account, we sent it a link to choose a new password.",
+            "Request received.",
+            &[("/auth/login", "Log in")],
         )
-        .set("notice", "Request received.")
-        .links(&[("/auth/login", "Log in")])
         .finish(&st, &ctx)
         .await);
     }
@@ -231,17 +240,7 @@ pub(super) async fn request_reset_post(State(st): State<PortalState>, req: Reque
 
 pub(super) async fn reset_get(State(st): State<PortalState>, req: Request) -> Answer {
     let (ctx, q) = get_parts(&st, req).await?;
-    Ok(match q.get("token").filter(|t| !t.is_empty()) {
-        Some(token) => show(&st, &ctx, &q, &RESET, json!({"token": token})).await,
-        None => {
-            bad_link(
-                &st,
-                &ctx,
-                "This link has no token: copy the whole link from the mail.",
-            )
-            .await
-        }
-    })
+    Ok(token_page(&st, &ctx, &q, &RESET).await)
 }
 
 pub(super) async fn reset_post(State(st): State<PortalState>, req: Request) -> Answer {

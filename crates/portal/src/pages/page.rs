@@ -89,6 +89,14 @@ impl Page {
         self
     }
 
+    /// A 200 message page after a finished step: `title`, `text`, the `notice` and
+    /// `links` onward.
+    pub(super) fn done(title: &str, text: &str, notice: &str, links: &[(&str, &str)]) -> Page {
+        Page::message(StatusCode::OK, title, text)
+            .set("notice", notice)
+            .links(links)
+    }
+
     pub(super) fn links(self, links: &[(&str, &str)]) -> Page {
         let links: Vec<Value> = links
             .iter()
