@@ -40,12 +40,9 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
                 get(user_get, "A user with groups, permissions, tags, API tokens and recent audit events")
                     .answers::<UserDetail>()
                     .errors(&[400, 404]),
-                Op::delete(user_delete, "Delete a user")
+                delete(user_delete, "Delete a user")
                     .describe("With its memberships, tags and API tokens; ends its sessions. The audit log keeps its events. Refused (409) for your own account.")
-                    .access(Access::Admin)
-                    .tag("admin")
                     .optional_body::<NoFields>()
-                    .also_form()
                     .errors(&[404, 409]),
             ],
         )
@@ -95,11 +92,8 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
         .route(
             "/auth/api/admin/tokens/{id}",
             vec![
-                Op::delete(token_delete, "Revoke an API token")
-                    .access(Access::Admin)
-                    .tag("admin")
+                delete(token_delete, "Revoke an API token")
                     .optional_body::<NoFields>()
-                    .also_form()
                     .errors(&[404]),
             ],
         )
@@ -119,12 +113,9 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
                 get(group_get, "A group with its members and permissions")
                     .answers::<GroupDetail>()
                     .errors(&[400, 404]),
-                Op::delete(group_delete, "Delete a group")
+                delete(group_delete, "Delete a group")
                     .describe("With its memberships, permissions and tags.")
-                    .access(Access::Admin)
-                    .tag("admin")
                     .optional_body::<NoFields>()
-                    .also_form()
                     .errors(&[404]),
             ],
         )
@@ -144,11 +135,8 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
         .route(
             "/auth/api/admin/groups/{name}/members/{user_id}",
             vec![
-                Op::delete(member_delete, "Remove a user from a group")
-                    .access(Access::Admin)
-                    .tag("admin")
+                delete(member_delete, "Remove a user from a group")
                     .optional_body::<NoFields>()
-                    .also_form()
                     .errors(&[404]),
             ],
         )
@@ -167,19 +155,13 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
         .route(
             "/auth/api/admin/groups/{name}/permissions/{permission}",
             vec![
-                Op::put(permission_put, "Grant a permission to a group (idempotent)")
+                put(permission_put, "Grant a permission to a group (idempotent)")
                     .describe("Like `POST .../permissions`, without the 409 when the permission is already granted. The body may be empty or `{}`.")
-                    .access(Access::Admin)
-                    .tag("admin")
                     .optional_body::<NoFields>()
-                    .also_form()
                     .answers::<PermissionsAnswer>()
                     .errors(&[404]),
-                Op::delete(permission_delete, "Revoke a permission from a group")
-                    .access(Access::Admin)
-                    .tag("admin")
+                delete(permission_delete, "Revoke a permission from a group")
                     .optional_body::<NoFields>()
-                    .also_form()
                     .answers::<PermissionsAnswer>()
                     .errors(&[404]),
             ],
@@ -205,11 +187,8 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
                     .body::<TagsIn>()
                     .answers::<TagsAnswer>()
                     .errors(&[404]),
-                Op::delete(tags_remove, "Remove tags from a record")
+                delete(tags_remove, "Remove tags from a record")
                     .describe("Removes exactly these tags, not their descendants. Audited as `tags_removed`.")
-                    .access(Access::Admin)
-                    .tag("admin")
-                    .also_form()
                     .body::<TagsIn>()
                     .answers::<TagsAnswer>()
                     .errors(&[404]),
@@ -239,10 +218,28 @@ where
     H: axum::handler::Handler<T, PortalState>,
     T: 'static,
 {
-    Op::post(handler, summary)
-        .access(Access::Admin)
-        .tag("admin")
-        .also_form()
+    change(Op::post(handler, summary))
+}
+
+fn put<H, T>(handler: H, summary: &'static str) -> Op<PortalState>
+where
+    H: axum::handler::Handler<T, PortalState>,
+    T: 'static,
+{
+    change(Op::put(handler, summary))
+}
+
+fn delete<H, T>(handler: H, summary: &'static str) -> Op<PortalState>
+where
+    H: axum::handler::Handler<T, PortalState>,
+    T: 'static,
+{
+    change(Op::delete(handler, summary))
+}
+
+/// A change: for administrators, JSON or a form with the CSRF token.
+fn change(op: Op<PortalState>) -> Op<PortalState> {
+    op.access(Access::Admin).tag("admin").also_form()
 }
 
 /// An answer in the success envelope, with `message`.
