@@ -23,10 +23,11 @@
 //!    find is a merge of ordered lists that stops at the page:
 //!    - one tag or any-of: the union of the keys' lists (SQLite runs a compound `SELECT
 //!      ... UNION ... ORDER BY record_id LIMIT n` as a merge of its arms; PostgreSQL would
-//!      hash it, so each arm is cut to the page first; a PostgreSQL page over more than
-//!      4 keys reads each key's list cut to about `2 * page / keys` ids, one `LATERAL`
-//!      index scan per key, and merges them here up to the lowest last id of a cut list,
-//!      reading on past it only when that leaves fewer ids than the page);
+//!      hash it, so each arm is cut to the page first);
+//!    - on PostgreSQL, a page of one tag or any-of is one statement instead of two: the
+//!      keys, and each key's list cut to about `2 * page / keys` ids (a `LATERAL` index
+//!      scan per key), merged here up to the lowest last id of a cut list; only when that
+//!      leaves fewer ids than the page does a second statement read on past it;
 //!    - all-of: the smallest tag (by the estimate) drives, its keys' lists merged; a
 //!      tag with one key whose list is not much longer than the driver's candidates
 //!      (fewer than [`PROBE_COST`] entries per candidate) is intersected in the same
@@ -62,11 +63,7 @@ const MAX_KEYS: usize = 64;
 /// keys reads before falling back to the range query (SQLite).
 const WINDOW: i64 = 20_000;
 
-/// PostgreSQL reads any-of (and one-tag) pages over more than this many keys per key,
-/// each list cut short ([`per_key_sql`]); fewer keys run as one `UNION`.
-const PER_KEY_FROM: usize = 4;
-
-/// The fewest ids each key's list of [`per_key_sql`] is cut to.
+/// The fewest ids each key's list of a PostgreSQL page is cut to at first.
 const PER_KEY_MIN: i64 = 16;
 
 /// How many ids of each key the all-of size estimate reads.
@@ -225,12 +222,79 @@ impl Store {
         let all_of = mode == TagMatch::All && tags.len() > 1;
         let backend = self.backend();
         let keys_sql = self.keys_sql(tags.len(), all_of);
+        // A bounded page on PostgreSQL that is not an all-of find: one statement.
+        let pg_page_sql = (backend == BackendKind::Postgres && !all_of && limit < i64::MAX)
+            .then(|| pg_page_sql(tags.len()));
+        if pg_page_sql.is_some() && limit == 0 {
+            return Ok(Vec::new());
+        }
         let bounds: Vec<(String, String)> = tags.iter().map(Tag::key_range).collect();
         // Both statements on one connection: one pool acquisition per find, and the
         // connection's cache of prepared statements serves both.
         self.retry(|| async {
             on_pool!(&self.inner.backend, pool => {
                 let mut conn = pool.acquire().await?;
+                if let Some(page_sql) = &pg_page_sql {
+                    // PostgreSQL, a page of one tag or any-of: one statement lists the keys
+                    // and reads each key's list cut short; merged here (see `pg_page_sql`).
+                    let mut q = sqlx::query_as::<_, (String, Option<i64>, i64)>(
+                        AssertSqlSafe(page_sql.clone()),
+                    )
+                    .bind(kind)
+                    .bind(after_id)
+                    .bind(limit);
+                    for (lo, hi) in &bounds {
+                        q = q.bind(lo.clone()).bind(hi.clone());
+                    }
+                    let rows = q.fetch_all(&mut *conn).await?;
+                    let n = rows.first().map_or(0, |r| r.2);
+                    if n <= MAX_KEYS as i64 {
+                        let mut keys: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+                        keys.sort_unstable();
+                        keys.dedup();
+                        let mut got = Vec::with_capacity(rows.len());
+                        for (key, id, _) in &rows {
+                            if let (Some(id), Ok(i)) = (id, keys.binary_search(key)) {
+                                got.push((i as i64, *id));
+                            }
+                        }
+                        let mut cut = per_key_cut(limit, n);
+                        let mut after: i64;
+                        let mut out: Vec<i64> = Vec::new();
+                        let keys = padded(&keys);
+                        let more_sql = per_key_sql(keys.len());
+                        loop {
+                            let (ids, bound) = merge_cut_lists(got, cut);
+                            let need = usize::try_from(limit)
+                                .unwrap_or(usize::MAX)
+                                .saturating_sub(out.len());
+                            match bound {
+                                Some(b) if ids.len() < need => {
+                                    out.extend(ids);
+                                    after = b;
+                                    cut = cut.saturating_mul(2).min(limit);
+                                }
+                                _ => {
+                                    out.extend(ids.into_iter().take(need));
+                                    return Ok(out);
+                                }
+                            }
+                            // The merge reached a cut list's end before the page was full:
+                            // read on past it, the known keys only.
+                            let mut q = sqlx::query_as::<_, (i64, i64)>(AssertSqlSafe(
+                                more_sql.clone(),
+                            ))
+                            .bind(kind)
+                            .bind(after)
+                            .bind(cut);
+                            for k in &keys {
+                                q = q.bind(k.clone());
+                            }
+                            got = q.fetch_all(&mut *conn).await?;
+                        }
+                    }
+                    // More than MAX_KEYS keys: the general path below.
+                }
                 let mut q = sqlx::query(AssertSqlSafe(keys_sql.clone())).bind(kind);
                 if all_of {
                     q = q.bind(after_id);
@@ -255,45 +319,6 @@ impl Store {
                     found.push((i, key, est));
                 }
                 let mut ranges = ranges_from_keys(&bounds, found, after_id);
-                if backend == BackendKind::Postgres
-                    && !all_of
-                    && limit < i64::MAX
-                    && let Some(keys) = per_key_keys(&ranges)
-                {
-                    // PostgreSQL, a page over many keys: per-key lists cut short and
-                    // merged here, with an exact bound (see `per_key_sql`).
-                    if limit <= 0 {
-                        return Ok(Vec::new());
-                    }
-                    let sql = per_key_sql(keys.len());
-                    let real = keys.iter().filter(|k| k.is_some()).count().max(1) as i64;
-                    let mut cut = (2 * limit / real).max(PER_KEY_MIN).min(limit);
-                    let mut after = after_id;
-                    let mut out: Vec<i64> = Vec::new();
-                    loop {
-                        let mut q = sqlx::query_as::<_, (i64, i64)>(AssertSqlSafe(sql.clone()))
-                            .bind(kind)
-                            .bind(after)
-                            .bind(cut);
-                        for k in &keys {
-                            q = q.bind(k.clone());
-                        }
-                        let got = q.fetch_all(&mut *conn).await?;
-                        let (ids, bound) = merge_cut_lists(got, cut);
-                        let need = (limit as usize).saturating_sub(out.len());
-                        match bound {
-                            Some(b) if ids.len() < need => {
-                                out.extend(ids);
-                                after = b;
-                                cut = (cut * 2).min(limit);
-                            }
-                            _ => {
-                                out.extend(ids.into_iter().take(need));
-                                return Ok(out);
-                            }
-                        }
-                    }
-                }
                 let plan = if all_of {
                     if ranges.iter().any(|r| !r.many && r.keys.is_empty()) {
                         return Ok(Vec::new());
@@ -622,25 +647,54 @@ struct Range {
     span: f64,
 }
 
-/// The distinct keys of an any-of (or one-tag) page that PostgreSQL reads per key
-/// ([`per_key_sql`]): more than [`PER_KEY_FROM`] of them, padded; `None` otherwise (or
-/// when a range holds more than [`MAX_KEYS`]).
-fn per_key_keys(ranges: &[Range]) -> Option<Vec<Option<String>>> {
-    if ranges.iter().any(|r| r.many) {
-        return None;
+/// How many ids of each of `keys` lists a PostgreSQL page reads at first: about twice
+/// its share of the page, at least [`PER_KEY_MIN`], at most the page. `pg_page_sql`
+/// computes the same in SQL.
+fn per_key_cut(limit: i64, keys: i64) -> i64 {
+    (limit.saturating_mul(2) / keys.max(1))
+        .max(PER_KEY_MIN)
+        .min(limit)
+}
+
+/// PostgreSQL, a page of a one-tag or any-of find in one statement: the distinct keys of
+/// the `tags` ranges (`$4, $5`, `$6, $7`, ...; the recursive skip scan of
+/// `Store::keys_sql`) and, for each key, its first ids above `$2` (a `LATERAL` index-only
+/// scan cut to [`per_key_cut`] of the page `$3` and the key count; a key without ids
+/// yields one row with a NULL id), with the key count. With more than [`MAX_KEYS`] keys
+/// no ids are read. One round trip instead of two, and per key about its share of the
+/// page instead of the page (`site`, 50 keys: 16 ids each, not 100).
+fn pg_page_sql(tags: usize) -> String {
+    let mut sql = String::from("WITH RECURSIVE r(i, lo, hi) AS (VALUES ");
+    for i in 0..tags {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("({i}, ${}, ${})", 4 + 2 * i, 5 + 2 * i));
     }
-    let mut keys: Vec<String> = ranges.iter().flat_map(|r| r.keys.iter().cloned()).collect();
-    keys.sort_unstable();
-    keys.dedup();
-    (keys.len() > PER_KEY_FROM).then(|| padded(&keys))
+    sql.push_str(&format!(
+        "), k(i, key, hi, n) AS (\
+         SELECT r.i, (SELECT t.key FROM tags AS t WHERE t.kind = $1 AND t.key >= r.lo \
+         AND t.key < r.hi ORDER BY t.key LIMIT 1), r.hi, 1 FROM r \
+         UNION ALL \
+         SELECT k.i, (SELECT t.key FROM tags AS t WHERE t.kind = $1 AND t.key > k.key \
+         AND t.key < k.hi ORDER BY t.key LIMIT 1), k.hi, k.n + 1 FROM k \
+         WHERE k.key IS NOT NULL AND k.n <= {MAX_KEYS}), \
+         ks AS (SELECT DISTINCT k.key FROM k WHERE k.key IS NOT NULL), \
+         c AS (SELECT COUNT(*) AS n FROM ks) \
+         SELECT ks.key, x.record_id, c.n FROM ks CROSS JOIN c LEFT JOIN LATERAL \
+         (SELECT t.record_id FROM tags AS t WHERE t.kind = $1 AND t.key = ks.key \
+         AND t.record_id > $2 ORDER BY t.record_id LIMIT CASE WHEN c.n > {MAX_KEYS} THEN 0 \
+         ELSE LEAST($3, GREATEST({PER_KEY_MIN}, 2 * $3 / c.n)) END) AS x ON TRUE"
+    ));
+    sql
 }
 
 /// PostgreSQL: the first `$3` ids above `$2` of each key `$4, $5, ...` (NULL keys find
 /// nothing), with the key's position: one index-only scan per key, each stopping after
-/// `$3` entries. [`merge_cut_lists`] merges them. PostgreSQL runs a `UNION` of arms
-/// with a shared `ORDER BY ... LIMIT` as an append of every arm's cut list, then a sort
-/// or hash of all of them (`site`: 64 arms × 100 ids, ~4 ms); here each arm reads
-/// about `2 * page / keys` ids instead.
+/// `$3` entries; a page reads on with it when the merge of `pg_page_sql`'s cut lists
+/// ([`merge_cut_lists`]) left it short. (PostgreSQL runs a `UNION` of arms with a shared
+/// `ORDER BY ... LIMIT` as an append of every arm's cut list, then a sort or hash of all
+/// of them: `site`, 64 arms × 100 ids, ~4 ms.)
 fn per_key_sql(keys: usize) -> String {
     let mut sql = String::from("SELECT CAST(k.i AS BIGINT) AS i, t.record_id FROM (VALUES ");
     for i in 0..keys {
