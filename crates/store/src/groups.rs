@@ -301,6 +301,40 @@ impl Store {
         .await
     }
 
+    /// How many active users hold `permission` through their groups, leaving out what
+    /// `without` names: the question "would anyone still hold it after this change?",
+    /// asked before revoking a permission, removing a membership or deleting a group
+    /// (the portal refuses to remove the last administrator this way).
+    pub async fn count_permission_holders(
+        &self,
+        permission: &str,
+        without: Without<'_>,
+    ) -> Result<i64> {
+        let (group, user) = match without {
+            Without::Nothing => (None, None),
+            Without::Group(g) => (Some(g), None),
+            Without::Membership { user_id, group } => (Some(group), Some(user_id)),
+        };
+        // Without a user, a named group is left out entirely; with one, only that
+        // user's membership in it.
+        on_pool!(&self.inner.backend, pool => {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(DISTINCT u.id) FROM users u \
+                 JOIN memberships m ON m.user_id = u.id \
+                 JOIN groups g ON g.id = m.group_id \
+                 JOIN group_permissions p ON p.group_id = g.id \
+                 WHERE p.permission = $1 AND u.status = 'active' \
+                 AND NOT (g.name = COALESCE($2, '') AND ($3 IS NULL OR u.id = $3))",
+            )
+            .bind(permission)
+            .bind(group)
+            .bind(user)
+            .fetch_one(pool)
+            .await?;
+            Ok(n)
+        })
+    }
+
     /// The permissions granted to `group`, sorted.
     pub async fn group_permissions(&self, group: &str) -> Result<Vec<String>> {
         let g = self.require_group(group).await?;
@@ -316,4 +350,20 @@ impl Store {
                 .collect()
         })
     }
+}
+
+/// What [`Store::count_permission_holders`] leaves out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Without<'a> {
+    /// Nothing: the holders as they are.
+    Nothing,
+    /// Every membership in this group (as if it no longer granted the permission).
+    Group(&'a str),
+    /// One user's membership in one group.
+    Membership {
+        /// The user.
+        user_id: i64,
+        /// The group.
+        group: &'a str,
+    },
 }

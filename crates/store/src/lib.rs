@@ -87,6 +87,7 @@ pub use audit::{AuditEvent, AuditQuery, AuditRecord};
 pub use backend::BackendKind;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Result, StoreError};
+pub use groups::Without;
 pub use import::{ImportStats, ImportUser};
 pub use migrate::SCHEMA_VERSION;
 pub use model::{Group, Identity, NewUser, TagMatch, User, UserQuery, UserStatus, UserUpdate};

@@ -7,12 +7,13 @@ use std::time::Duration;
 use http::StatusCode;
 use portcullis_store::{
     ActionPurpose, AuditEvent, AuditQuery, GROUPS, Tag, TagMatch, USERS, User, UserQuery,
-    UserStatus,
+    UserStatus, Without,
 };
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::ADMIN_PERMISSION;
 use super::access::{Admin, store_err};
 use super::views::{
     AdminUser, AuditOut, AuditPage, ForceResetAnswer, GroupDetail, GroupOut, MemberOut,
@@ -340,9 +341,32 @@ pub(crate) async fn create_group(admin: &Admin, name: &str, description: &str) -
     }
 }
 
+/// Refuses (409) a change that would leave no active user holding
+/// [`ADMIN_PERMISSION`]: nobody could administer the portal from the web any more (the
+/// CLI still could, with `portcullis permission grant`). The acting administrator
+/// counts, so blocking or deleting *another* administrator never trips this; revoking,
+/// leaving or deleting the last granting group does.
+async fn keep_an_administrator(admin: &Admin, without: Without<'_>) -> R<()> {
+    let left = admin
+        .store
+        .count_permission_holders(ADMIN_PERMISSION, without)
+        .await
+        .map_err(store_err)?;
+    if left == 0 {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "this would leave no active administrator: grant `{ADMIN_PERMISSION}` to another user's group first"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Deletes a group with its memberships and permissions.
 pub(crate) async fn delete_group(admin: &Admin, name: &str) -> R<()> {
     check_name("group", name)?;
+    keep_an_administrator(admin, Without::Group(name)).await?;
     if admin.store.delete_group(name).await.map_err(store_err)? {
         Ok(())
     } else {
@@ -431,6 +455,14 @@ pub(crate) async fn add_member(admin: &Admin, group: &str, user: &UserRef) -> R<
 /// Removes a user from a group (404 when not a member).
 pub(crate) async fn remove_member(admin: &Admin, group: &str, user_id: i64) -> R<()> {
     let g = require_group(admin, group).await?;
+    keep_an_administrator(
+        admin,
+        Without::Membership {
+            user_id,
+            group: &g.name,
+        },
+    )
+    .await?;
     if admin
         .store
         .remove_member(user_id, &g.name)
@@ -488,6 +520,9 @@ pub(crate) async fn grant(
 pub(crate) async fn revoke(admin: &Admin, group: &str, permission: &str) -> R<PermissionsAnswer> {
     check_name("permission", permission)?;
     let g = require_group(admin, group).await?;
+    if permission == ADMIN_PERMISSION {
+        keep_an_administrator(admin, Without::Group(&g.name)).await?;
+    }
     if !admin
         .store
         .revoke_permission(&g.name, permission)

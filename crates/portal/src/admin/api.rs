@@ -114,9 +114,9 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
                     .answers::<GroupDetail>()
                     .errors(&[400, 404]),
                 delete(group_delete, "Delete a group")
-                    .describe("With its memberships, permissions and tags.")
+                    .describe("With its memberships, permissions and tags. 409 when no active administrator would be left.")
                     .optional_body::<NoFields>()
-                    .errors(&[404]),
+                    .errors(&[404, 409]),
             ],
         )
         .route(
@@ -136,8 +136,9 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
             "/auth/api/admin/groups/{name}/members/{user_id}",
             vec![
                 delete(member_delete, "Remove a user from a group")
+                    .describe("409 when no active administrator would be left.")
                     .optional_body::<NoFields>()
-                    .errors(&[404]),
+                    .errors(&[404, 409]),
             ],
         )
         .route(
@@ -161,9 +162,10 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
                     .answers::<PermissionsAnswer>()
                     .errors(&[404]),
                 delete(permission_delete, "Revoke a permission from a group")
+                    .describe("Revoking `admin` answers 409 when no active administrator would be left.")
                     .optional_body::<NoFields>()
                     .answers::<PermissionsAnswer>()
-                    .errors(&[404]),
+                    .errors(&[404, 409]),
             ],
         )
         .route(

@@ -2009,3 +2009,89 @@ async fn ui_templates_and_style_are_overridable_from_templates_dir() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.raw.contains("Error 400"));
 }
+
+#[tokio::test]
+async fn the_last_administrator_cannot_be_removed() {
+    let (h, root, root_id) = setup().await;
+    let last = |r: &Resp, what: &str| {
+        err(r, StatusCode::CONFLICT, what);
+        assert!(
+            r.body["message"]
+                .as_str()
+                .unwrap()
+                .contains("no active administrator"),
+            "{what}: {}",
+            r.raw
+        );
+    };
+    last(
+        &h.call(
+            "DELETE",
+            &format!("{API}/groups/admin/permissions/admin"),
+            None,
+            Some(&root),
+        )
+        .await,
+        "revoke admin from the only granting group",
+    );
+    last(
+        &h.call(
+            "DELETE",
+            &format!("{API}/groups/admin/members/{root_id}"),
+            None,
+            Some(&root),
+        )
+        .await,
+        "the last administrator leaves the group",
+    );
+    last(
+        &h.call("DELETE", &format!("{API}/groups/admin"), None, Some(&root))
+            .await,
+        "delete the only granting group",
+    );
+    // Nothing changed.
+    assert_eq!(
+        h.store.group_permissions("admin").await.unwrap(),
+        vec!["admin".to_owned()]
+    );
+    assert_eq!(h.store.members_of("admin").await.unwrap().len(), 1);
+    // Other permissions of that group can still be revoked.
+    h.store.grant_permission("admin", "edit").await.unwrap();
+    ok(
+        &h.call(
+            "DELETE",
+            &format!("{API}/groups/admin/permissions/edit"),
+            None,
+            Some(&root),
+        )
+        .await,
+        "revoke another permission",
+    );
+    // With a second administrator (through another group), root may leave.
+    let ann = h.user("ann", "ann@example.org").await;
+    h.store.create_group("ops", "").await.unwrap();
+    h.store.grant_permission("ops", "admin").await.unwrap();
+    h.store.add_member(ann, "ops").await.unwrap();
+    ok(
+        &h.call(
+            "DELETE",
+            &format!("{API}/groups/admin/members/{root_id}"),
+            None,
+            Some(&root),
+        )
+        .await,
+        "leave while ann administers",
+    );
+    // Root is no administrator any more; ann, the last one, cannot drop `ops`' grant.
+    let ann_cookie = h.login("ann", PW).await;
+    last(
+        &h.call(
+            "DELETE",
+            &format!("{API}/groups/ops/permissions/admin"),
+            None,
+            Some(&ann_cookie),
+        )
+        .await,
+        "revoke from the last granting group",
+    );
+}

@@ -1,7 +1,9 @@
 //! The queries of the admin UI: user search with numbered pages and a total, the
 //! audit log's filters and pages, and the forced password reset.
 
-use portcullis_store::{AuditEvent, AuditQuery, NewUser, StoreError, UserQuery, UserStatus};
+use portcullis_store::{
+    AuditEvent, AuditQuery, NewUser, StoreError, UserQuery, UserStatus, Without,
+};
 
 use crate::harness::Ctx;
 
@@ -198,3 +200,70 @@ async fn invalidate_password_ends_logins_and_sessions(ctx: Ctx) {
     assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
 }
 store_test!(invalidate_password_ends_logins_and_sessions);
+
+async fn permission_holders_without_a_group_or_a_membership(ctx: Ctx) {
+    let s = &ctx.store;
+    let ann = s.create_user(NewUser::new("ann")).await.unwrap();
+    let bob = s.create_user(NewUser::new("bob")).await.unwrap();
+    let cid = s.create_user(NewUser::new("cid")).await.unwrap();
+    for g in ["admin", "ops", "staff"] {
+        s.create_group(g, "").await.unwrap();
+    }
+    s.grant_permission("admin", "admin").await.unwrap();
+    s.grant_permission("ops", "admin").await.unwrap();
+    s.add_member(ann.id, "admin").await.unwrap();
+    s.add_member(ann.id, "ops").await.unwrap();
+    s.add_member(bob.id, "ops").await.unwrap();
+    s.add_member(cid.id, "staff").await.unwrap();
+    let count = |w| async move { s.count_permission_holders("admin", w).await.unwrap() };
+    assert_eq!(count(Without::Nothing).await, 2);
+    // Ann also holds it through `ops`.
+    assert_eq!(count(Without::Group("admin")).await, 2);
+    assert_eq!(count(Without::Group("ops")).await, 1);
+    assert_eq!(count(Without::Group("staff")).await, 2);
+    assert_eq!(
+        count(Without::Membership {
+            user_id: ann.id,
+            group: "admin"
+        })
+        .await,
+        2
+    );
+    assert_eq!(
+        count(Without::Membership {
+            user_id: bob.id,
+            group: "ops"
+        })
+        .await,
+        1
+    );
+    // Only active users count.
+    s.block_user(bob.id).await.unwrap();
+    assert_eq!(count(Without::Nothing).await, 1);
+    assert_eq!(count(Without::Group("ops")).await, 1);
+    assert_eq!(
+        count(Without::Membership {
+            user_id: ann.id,
+            group: "ops"
+        })
+        .await,
+        1
+    );
+    s.remove_member(ann.id, "admin").await.unwrap();
+    assert_eq!(
+        count(Without::Membership {
+            user_id: ann.id,
+            group: "ops"
+        })
+        .await,
+        0
+    );
+    assert_eq!(
+        s.count_permission_holders("nothing", Without::Nothing)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+store_test!(permission_holders_without_a_group_or_a_membership);
