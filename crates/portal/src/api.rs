@@ -15,8 +15,8 @@ use serde_json::{Value, json};
 use crate::ctx::{Ctx, current, require_user, session_err};
 use crate::envelope::{ApiError, Incoming, form_to, parse_json, read_body, success, with_cookie};
 use crate::flows::{
-    self, ChangeEmailIn, ChangePasswordIn, Empty, LoginIn, ProfileIn, RegisterIn, Registered,
-    ResetIn, ResetRequestIn, TokenIn, Verified,
+    self, ChangeEmailIn, ChangePasswordIn, Empty, LoginIn, MagicLinkIn, ProfileIn, RegisterIn,
+    Registered, ResetIn, ResetRequestIn, TokenIn, Verified,
 };
 use crate::openapi::{Access, ApiRoutes, Op};
 use crate::state::PortalState;
@@ -73,6 +73,27 @@ pub(crate) fn routes() -> ApiRoutes<PortalState> {
                     .body::<ResetIn>()
                     .also_form()
                     .errors(&[403]),
+            ],
+        )
+        .route(
+            "/auth/api/request_magic_link",
+            vec![
+                Op::post(request_magic_link, "Mail a one-time sign-in link")
+                    .describe("Answers the same whether or not the address has an account that may log in. The link works once, for 15 minutes. 403 when `magic_links` is off.")
+                    .body::<MagicLinkIn>()
+                    .also_form()
+                    .errors(&[403]),
+            ],
+        )
+        .route(
+            "/auth/api/magic_login",
+            vec![
+                Op::post(magic_login, "Log in with a mailed sign-in link's token")
+                    .describe("Spends the token and starts a session like `login` (sets the session cookie). A pending account is activated (the link proves the address); a blocked one is refused. 403 when `magic_links` is off.")
+                    .body::<TokenIn>()
+                    .also_form()
+                    .answers::<UserAnswer>()
+                    .errors(&[403, 429]),
             ],
         )
         .route(
@@ -337,6 +358,23 @@ async fn request_reset_password(State(st): State<PortalState>, req: Request) -> 
     Ok(success(RESET_SENT, json!({})))
 }
 
+const MAGIC_SENT: &str = "if the address belongs to an account, a sign-in link has been sent to it";
+
+async fn request_magic_link(State(st): State<PortalState>, req: Request) -> ApiResult {
+    let (ctx, r): (Ctx, MagicLinkIn) = json_post(&st, req).await?;
+    flows::request_magic_link(&st, &ctx, r).await?;
+    Ok(success(MAGIC_SENT, json!({})))
+}
+
+async fn magic_login(State(st): State<PortalState>, req: Request) -> ApiResult {
+    let (ctx, t): (Ctx, TokenIn) = json_post(&st, req).await?;
+    let done = flows::magic_login(&st, &ctx, &t.token).await?;
+    Ok(with_cookie(
+        success("logged in", user_answer(&done.user)),
+        &done.cookie,
+    ))
+}
+
 async fn reset_password(State(st): State<PortalState>, req: Request) -> ApiResult {
     let (ctx, r): (Ctx, ResetIn) = json_post(&st, req).await?;
     flows::reset_password(&st, &ctx, r).await?;
@@ -359,10 +397,17 @@ async fn config(State(st): State<PortalState>, req: Request) -> ApiResult {
         ("profile", true),
         ("change_password", true),
         ("change_email", true),
+        ("magic_link", c.magic_links),
     ];
+    // The e-mail magic link is an identity provider of its own (the address proves who
+    // signs in); external providers will join this list.
+    let mut identity_providers = Vec::new();
+    if c.magic_links {
+        identity_providers.push("email".to_owned());
+    }
     let answer = ConfigAnswer {
         features: features.into_iter().collect(),
-        identity_providers: Vec::new(),
+        identity_providers,
         csrf_token: token,
     };
     let resp = success("", serde_json::to_value(answer).unwrap_or(Value::Null));

@@ -16,6 +16,7 @@
 //! | `trusted_origins` | `PORTCULLIS_TRUSTED_ORIGINS` (comma list) | none | extra origins allowed to POST JSON |
 //! | `registration` | `PORTCULLIS_REGISTRATION` | `true` | `register` enabled |
 //! | `verify_email` | `PORTCULLIS_VERIFY_EMAIL` | `true` | new accounts stay `pending` until verified |
+//! | `magic_links` | `PORTCULLIS_MAGIC_LINKS` | `false` | passwordless sign-in by a mailed one-time link (`request_magic_link`, `magic_login`) |
 //! | `max_body_bytes` | `PORTCULLIS_MAX_BODY_BYTES` | `16384` | larger request bodies get 413 |
 //! | `reset_ttl_secs` | - | `3600` | reset-link lifetime |
 //! | `verify_ttl_secs` | - | `86400` | verification-link lifetime |
@@ -65,6 +66,8 @@ pub struct PortalConfig {
     pub registration: bool,
     /// Whether new accounts must verify their e-mail before logging in.
     pub verify_email: bool,
+    /// Whether passwordless sign-in by a mailed one-time link is enabled.
+    pub magic_links: bool,
     /// The largest accepted request body.
     pub max_body_bytes: usize,
     /// Reset-link lifetime in seconds.
@@ -99,6 +102,7 @@ impl Default for PortalConfig {
             trusted_origins: Vec::new(),
             registration: true,
             verify_email: true,
+            magic_links: false,
             max_body_bytes: 16 * 1024,
             reset_ttl_secs: 3600,
             verify_ttl_secs: 24 * 3600,
@@ -125,6 +129,7 @@ impl fmt::Debug for PortalConfig {
             .field("trusted_origins", &self.trusted_origins)
             .field("registration", &self.registration)
             .field("verify_email", &self.verify_email)
+            .field("magic_links", &self.magic_links)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("reset_ttl_secs", &self.reset_ttl_secs)
             .field("verify_ttl_secs", &self.verify_ttl_secs)
@@ -209,6 +214,7 @@ impl PortalConfig {
                 }
                 "PORTCULLIS_REGISTRATION" => self.registration = parse_bool(k, v)?,
                 "PORTCULLIS_VERIFY_EMAIL" => self.verify_email = parse_bool(k, v)?,
+                "PORTCULLIS_MAGIC_LINKS" => self.magic_links = parse_bool(k, v)?,
                 "PORTCULLIS_INSECURE_COOKIES" => self.insecure_cookies = parse_bool(k, v)?,
                 "PORTCULLIS_MAX_BODY_BYTES" => {
                     self.max_body_bytes = v.parse().map_err(|e| bad(k, v, format!("{e}")))?;
@@ -341,6 +347,7 @@ mod tests {
         assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(c.mail_dir, PathBuf::from("./mail"));
         assert!(c.registration && c.verify_email);
+        assert!(!c.magic_links);
     }
 
     #[test]
@@ -358,11 +365,13 @@ mod tests {
                 "10.0.0.1, ::1".to_owned(),
             ),
             ("PORTCULLIS_REGISTRATION".to_owned(), "off".to_owned()),
+            ("PORTCULLIS_MAGIC_LINKS".to_owned(), "on".to_owned()),
         ]);
         c.apply_env(&env).unwrap();
         assert_eq!(c.bind.port(), 9000);
         assert_eq!(c.trusted_proxies.len(), 2);
         assert!(!c.registration);
+        assert!(c.magic_links);
         assert!(PortalConfig::from_toml("nope = 1").is_err());
         let bad = BTreeMap::from([("PORTCULLIS_REGISTRATION".to_owned(), "maybe".to_owned())]);
         assert!(c.apply_env(&bad).is_err());

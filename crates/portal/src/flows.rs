@@ -31,6 +31,10 @@ const PENDING_EMAIL: &str = "pending_email:";
 pub(crate) const VERIFY_PAGE: &str = "/auth/verify_email";
 /// Path of the HTML page that sets a new password with a reset token (link in mails).
 pub(crate) const RESET_PAGE: &str = "/auth/reset_password";
+/// Path of the HTML page that signs in with a magic-link token (link in mails).
+pub(crate) const MAGIC_LOGIN_PAGE: &str = "/auth/magic_login";
+/// Lifetime of a magic sign-in link: short, since the link alone logs in.
+pub(crate) const MAGIC_LINK_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 // ---------------------------------------------------------------------------------------
 // Inputs (also the JSON bodies of the API: their schemas are in the OpenAPI document)
@@ -165,6 +169,20 @@ pub(crate) struct ResetIn {
     pub(crate) new_password2: Option<String>,
 }
 
+/// `request_magic_link`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MagicLinkIn {
+    /// The account's e-mail address.
+    #[schemars(email, length(min = 3, max = 320))]
+    pub(crate) email: String,
+    /// Where the sign-in page sends the browser afterwards (a local path or a trusted
+    /// origin; anything else is dropped). Carried in the mailed link.
+    #[serde(default)]
+    #[schemars(length(max = 2048))]
+    pub(crate) came_from: Option<String>,
+}
+
 // ---------------------------------------------------------------------------------------
 // Outcomes
 
@@ -266,6 +284,47 @@ pub(crate) fn throttled(wait: u64) -> ApiError {
             format!("too many failed attempts, retry in {wait} seconds"),
         )
     }
+}
+
+/// Percent-encodes all but RFC 3986's unreserved characters (a query value).
+pub(crate) fn query_value(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn magic_links_disabled() -> ApiError {
+    ApiError::new(http::StatusCode::FORBIDDEN, "magic links are disabled")
+}
+
+/// Starts a session for `user` on a fresh id (no fixation: an existing session is
+/// rotated), audited as `session_started` with `details`.
+async fn start_session(
+    st: &PortalState,
+    ctx: &Ctx,
+    user: User,
+    remember: bool,
+    details: serde_json::Value,
+) -> Result<LoggedIn, ApiError> {
+    let sessions = &st.inner.sessions;
+    let existing = sessions.load(ctx.cookie()).await.ok().flatten();
+    let (_, cookie) = sessions
+        .remember_persistent(existing, &user.id.to_string(), remember)
+        .await
+        .map_err(session_err)?;
+    ctx.audit(
+        AuditEvent::new("session_started")
+            .user(user.id)
+            .details(details),
+    )
+    .await;
+    Ok(LoggedIn { user, cookie })
 }
 
 fn bad_token() -> ApiError {
@@ -454,22 +513,10 @@ pub(crate) async fn login(st: &PortalState, ctx: &Ctx, r: LoginIn) -> Result<Log
         ));
     }
     st.inner.throttle.record_success(&login, ctx.addr, now);
-    let sessions = &st.inner.sessions;
-    let existing = sessions.load(ctx.cookie()).await.ok().flatten();
     // "Keep me logged in": the cookie then outlives the browser (up to the session's
     // absolute expiry); the server-side lifetimes are the same either way.
     let remember = r.remember.unwrap_or(false);
-    let (_, cookie) = sessions
-        .remember_persistent(existing, &user.id.to_string(), remember)
-        .await
-        .map_err(session_err)?;
-    ctx.audit(
-        AuditEvent::new("session_started")
-            .user(user.id)
-            .details(json!({"remember": remember})),
-    )
-    .await;
-    Ok(LoggedIn { user, cookie })
+    start_session(st, ctx, user, remember, json!({"remember": remember})).await
 }
 
 /// Ends the session (if any); returns the `Set-Cookie` value that clears the cookie.
@@ -771,4 +818,129 @@ pub(crate) async fn reset_password(
     }
     ctx.audit(AuditEvent::new("password_reset").user(uid)).await;
     Ok(())
+}
+
+/// Mails a one-time sign-in link when the address has an account that may log in
+/// (active or pending, not blocked); answers the same either way. The mail counts
+/// against the mail limit like any mail a requester triggers.
+pub(crate) async fn request_magic_link(
+    st: &PortalState,
+    ctx: &Ctx,
+    r: MagicLinkIn,
+) -> Result<(), ApiError> {
+    if !st.inner.config.magic_links {
+        return Err(magic_links_disabled());
+    }
+    Checks::default().email("email", &r.email).finish()?;
+    let user = ctx
+        .store
+        .get_user_by_email(&r.email)
+        .await
+        .map_err(store_err)?
+        .filter(|u| u.status != UserStatus::Blocked);
+    match user.as_ref().and_then(|u| u.email.clone().map(|e| (u, e))) {
+        Some((user, email)) => {
+            let token = ctx
+                .store
+                .create_action_token(user.id, ActionPurpose::MagicLink, MAGIC_LINK_TTL)
+                .await
+                .map_err(store_err)?;
+            let came_from = r
+                .came_from
+                .as_deref()
+                .and_then(|c| st.inner.config.safe_came_from(c));
+            // `token` comes last so that the whole rest of the link is the token.
+            let url = match came_from {
+                Some(c) => format!(
+                    "{}{MAGIC_LOGIN_PAGE}?came_from={}&token={token}",
+                    st.inner.config.base_url(),
+                    query_value(&c)
+                ),
+                None => link(st, MAGIC_LOGIN_PAGE, &token),
+            };
+            let mail = TemplateMail::MagicLink {
+                link: &url,
+                expires_minutes: MAGIC_LINK_TTL.as_secs() / 60,
+            };
+            send(st, ctx, &email, mail, Trigger::Requester).await;
+            ctx.audit(AuditEvent::new("magic_link_requested").user(user.id))
+                .await;
+        }
+        None => {
+            ctx.audit(AuditEvent::new("magic_link_requested").details(json!({"unknown": r.email})))
+                .await;
+        }
+    }
+    Ok(())
+}
+
+/// Signs in with a magic-link token: spends it (single use, expiring; the store keeps
+/// only its hash) and starts a session like `login` (a fresh session id). A blocked
+/// account is refused. A pending account is activated: the link was mailed to its
+/// address, which proves the address exactly as a verification link does.
+/// Failed tokens count as failures of the client address in the login throttle.
+pub(crate) async fn magic_login(
+    st: &PortalState,
+    ctx: &Ctx,
+    token: &str,
+) -> Result<LoggedIn, ApiError> {
+    if !st.inner.config.magic_links {
+        return Err(magic_links_disabled());
+    }
+    Checks::default()
+        .required("token", token, MAX_TOKEN)
+        .finish()?;
+    let now = st.now();
+    if let Err(wait) = st.inner.throttle.check(None, ctx.addr, now) {
+        ctx.audit(AuditEvent::new("login_throttled").details(json!({"method": "magic_link"})))
+            .await;
+        return Err(throttled(wait));
+    }
+    let uid = ctx
+        .store
+        .consume_action_token(ActionPurpose::MagicLink, token)
+        .await
+        .map_err(store_err)?;
+    let user = match uid {
+        Some(uid) => ctx.store.get_user(uid).await.map_err(store_err)?,
+        None => None,
+    };
+    let Some(mut user) = user else {
+        st.inner.throttle.record_failure(None, ctx.addr, now);
+        ctx.audit(AuditEvent::new("magic_login_failed")).await;
+        return Err(bad_token());
+    };
+    if user.status == UserStatus::Blocked {
+        ctx.audit(
+            AuditEvent::new("magic_login_refused")
+                .user(user.id)
+                .details(json!({"status": "blocked"})),
+        )
+        .await;
+        return Err(ApiError::new(
+            http::StatusCode::FORBIDDEN,
+            "this account is blocked",
+        ));
+    }
+    if user.status == UserStatus::Pending {
+        user = ctx
+            .store
+            .set_status(user.id, UserStatus::Active)
+            .await
+            .map_err(store_err)?;
+        ctx.audit(
+            AuditEvent::new("email_verified")
+                .user(user.id)
+                .details(json!({"by": "magic_link"})),
+        )
+        .await;
+    }
+    start_session(
+        st,
+        ctx,
+        user,
+        false,
+        json!({"remember": false, "method": "magic_link"}),
+    )
+    .await
 }

@@ -13,6 +13,8 @@
 //! | `request_reset_password` | POST | | `email` |
 //! | `reset_password` | POST | | `token`, `new_password`, optional `new_password2` |
 //! | `verify_email` | GET `?token=` / POST | | `token` |
+//! | `request_magic_link` | POST | | `email`, optional `came_from` (`magic_links` on) |
+//! | `magic_login` | POST | | `token` (`magic_links` on) |
 //! | `profile` | GET / POST | yes | POST: `first_name`, `last_name` |
 //! | `change_password` | POST | yes | `old_password`, `new_password`, optional `new_password2` |
 //! | `change_email` | POST | yes | `password`, `new_email` |

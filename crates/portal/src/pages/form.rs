@@ -125,6 +125,14 @@ pub(super) const CHANGE_EMAIL: FormSpec = FormSpec {
     template: "change_email.html",
     keep: &["new_email"],
 };
+pub(super) const MAGIC_LINK: FormSpec = FormSpec {
+    template: "magic_link.html",
+    keep: &["email", "came_from"],
+};
+pub(super) const MAGIC_LOGIN: FormSpec = FormSpec {
+    template: "magic_login.html",
+    keep: &["token", "came_from"],
+};
 pub(super) const LOGOUT: FormSpec = FormSpec {
     template: "logout.html",
     keep: &[],

@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 
 use crate::ctx::{Ctx, current};
 use crate::flows::{
-    self, ChangeEmailIn, ChangePasswordIn, LoginIn, ProfileIn, RegisterIn, Registered, ResetIn,
-    ResetRequestIn, Verified,
+    self, ChangeEmailIn, ChangePasswordIn, LoginIn, MagicLinkIn, ProfileIn, RegisterIn, Registered,
+    ResetIn, ResetRequestIn, Verified,
 };
 use crate::state::PortalState;
 
@@ -255,6 +255,101 @@ pub(super) async fn reset_post(State(st): State<PortalState>, req: Request) -> A
         Err(e) if e.errors.contains_key("token") => bad_link(&st, &ctx, EXPIRED).await,
         Err(e) => form_error(&st, &ctx, &RESET, &form, e).await,
     })
+}
+
+/// The 403 page of the magic-link pages when `magic_links` is off.
+async fn magic_links_off(st: &PortalState, ctx: &Ctx) -> Response {
+    Page::message(StatusCode::FORBIDDEN, "Sign-in links are off", "")
+        .alert("Signing in by e-mail link is disabled on this site.")
+        .links(&[("/auth/login", "Log in")])
+        .finish(st, ctx)
+        .await
+}
+
+/// The safe `came_from` of a form, else the profile page.
+fn target(st: &PortalState, came_from: Option<&str>) -> String {
+    came_from
+        .and_then(|c| st.inner.config.safe_came_from(c))
+        .filter(|c| HeaderValue::from_str(c).is_ok())
+        .unwrap_or_else(|| "/auth/profile".to_owned())
+}
+
+pub(super) async fn magic_link_get(State(st): State<PortalState>, req: Request) -> Answer {
+    let (ctx, q) = get_parts(&st, req).await?;
+    if !st.inner.config.magic_links {
+        return Ok(magic_links_off(&st, &ctx).await);
+    }
+    if q.get("done").is_some_and(|d| d == "sent") {
+        return Ok(Page::done(
+            "Check your mail",
+            "If the address belongs to an account, we sent it a link that signs you in. It works once, within 15 minutes.",
+            "Request received.",
+            &[("/auth/login", "Log in with a password")],
+        )
+        .finish(&st, &ctx)
+        .await);
+    }
+    let came_from = q
+        .get("came_from")
+        .and_then(|c| st.inner.config.safe_came_from(c))
+        .unwrap_or_default();
+    Ok(show(&st, &ctx, &q, &MAGIC_LINK, json!({"came_from": came_from})).await)
+}
+
+pub(super) async fn magic_link_post(State(st): State<PortalState>, req: Request) -> Answer {
+    if !st.inner.config.magic_links {
+        let (parts, _) = req.into_parts();
+        return Ok(magic_links_off(&st, &Ctx::new(&st, &parts)).await);
+    }
+    let (ctx, form) = post_form(&st, req, &MAGIC_LINK).await?;
+    let input = MagicLinkIn {
+        email: form.get("email"),
+        came_from: form.opt("came_from"),
+    };
+    Ok(match flows::request_magic_link(&st, &ctx, input).await {
+        Ok(()) => see_other(&st, "/auth/magic_link?done=sent", None),
+        Err(e) => form_error(&st, &ctx, &MAGIC_LINK, &form, e).await,
+    })
+}
+
+pub(super) async fn magic_login_get(State(st): State<PortalState>, req: Request) -> Answer {
+    let (ctx, q) = get_parts(&st, req).await?;
+    if !st.inner.config.magic_links {
+        return Ok(magic_links_off(&st, &ctx).await);
+    }
+    // A confirm button, never a login on GET: mail scanners prefetch links.
+    match q.get("token").filter(|t| !t.is_empty()) {
+        Some(token) => {
+            let came_from = q
+                .get("came_from")
+                .and_then(|c| st.inner.config.safe_came_from(c))
+                .unwrap_or_default();
+            let values = json!({"token": token, "came_from": came_from});
+            Ok(show(&st, &ctx, &q, &MAGIC_LOGIN, values).await)
+        }
+        None => {
+            let text = "This link has no token: copy the whole link from the mail.";
+            Ok(bad_link(&st, &ctx, text).await)
+        }
+    }
+}
+
+pub(super) async fn magic_login_post(State(st): State<PortalState>, req: Request) -> Answer {
+    if !st.inner.config.magic_links {
+        let (parts, _) = req.into_parts();
+        return Ok(magic_links_off(&st, &Ctx::new(&st, &parts)).await);
+    }
+    let (ctx, form) = post_form(&st, req, &MAGIC_LOGIN).await?;
+    Ok(
+        match flows::magic_login(&st, &ctx, &form.get("token")).await {
+            Ok(done) => {
+                let to = target(&st, form.opt("came_from").as_deref());
+                see_other(&st, &to, Some(&done.cookie))
+            }
+            Err(e) if e.errors.contains_key("token") => bad_link(&st, &ctx, EXPIRED).await,
+            Err(e) => form_error(&st, &ctx, &MAGIC_LOGIN, &form, e).await,
+        },
+    )
 }
 
 /// A logged-in GET: the page with the user's values, or `303` to the login page.

@@ -8,6 +8,8 @@
 //! | `GET/POST /auth/verify_email?token=` | hidden `token`: a confirm button (POST) |
 //! | `GET/POST /auth/request_reset_password` | `email` |
 //! | `GET/POST /auth/reset_password?token=` | hidden `token`, `new_password`, `new_password2` |
+//! | `GET/POST /auth/magic_link` (`magic_links` on) | `email`, hidden `came_from` |
+//! | `GET/POST /auth/magic_login?token=` (`magic_links` on) | hidden `token`, `came_from`: a confirm button (POST; mail scanners prefetch links) |
 //! | `GET/POST /auth/profile` (login) | `first_name`, `last_name` |
 //! | `GET/POST /auth/change_password` (login) | `old_password`, `new_password`, `new_password2` |
 //! | `GET/POST /auth/change_email` (login) | `password`, `new_email` |
@@ -54,6 +56,14 @@ pub(crate) fn router() -> Router<PortalState> {
             get(request_reset_get).post(request_reset_post),
         )
         .route("/auth/reset_password", get(reset_get).post(reset_post))
+        .route(
+            "/auth/magic_link",
+            get(magic_link_get).post(magic_link_post),
+        )
+        .route(
+            "/auth/magic_login",
+            get(magic_login_get).post(magic_login_post),
+        )
         .route("/auth/profile", get(profile_get).post(profile_post))
         .route(
             "/auth/change_password",

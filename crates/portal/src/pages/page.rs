@@ -121,6 +121,20 @@ impl Page {
                 .entry(key)
                 .or_insert_with(|| Value::Object(Map::new()));
         }
+        self.ctx.insert("magic_links".into(), c.magic_links.into());
+        // The login page's "E-mail me a sign-in link" keeps the (already safe) came_from.
+        let came_from = self
+            .ctx
+            .get("values")
+            .and_then(|v| v.get("came_from"))
+            .and_then(Value::as_str)
+            .filter(|c| !c.is_empty())
+            .map(crate::flows::query_value);
+        let href = match came_from {
+            Some(c) => format!("/auth/magic_link?came_from={c}"),
+            None => "/auth/magic_link".to_owned(),
+        };
+        self.ctx.insert("magic_link_href".into(), href.into());
         if !self.ctx.contains_key("user") {
             let user = current(st, ctx).await.ok().flatten().map(|(u, _)| u);
             if let Some(u) = user {

@@ -47,6 +47,14 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/pages/change_email.html"),
     ),
     (
+        "magic_link.html",
+        include_str!("../../templates/pages/magic_link.html"),
+    ),
+    (
+        "magic_login.html",
+        include_str!("../../templates/pages/magic_login.html"),
+    ),
+    (
         "logout.html",
         include_str!("../../templates/pages/logout.html"),
     ),

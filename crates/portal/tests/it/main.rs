@@ -5,6 +5,7 @@ mod bad_input;
 mod flows;
 mod forward_auth; // /auth/verify for reverse proxies
 mod harness;
+mod magic_link; // passwordless sign-in by a mailed one-time link (API and pages)
 mod mail; // SMTP against a real aiosmtpd, the folder mailer, templates
 mod openapi;
 mod pages; // the HTML pages (forms, CSRF, headers, full flow through mailed links)
