@@ -165,16 +165,22 @@ pub(super) async fn verify_get(State(st): State<PortalState>, req: Request) -> A
     Ok(token_page(&st, &ctx, &q, &VERIFY).await)
 }
 
-pub(super) async fn bad_link(st: &PortalState, ctx: &Ctx, text: &str) -> Response {
+/// The page of a mailed link that does not work, offering a new link of the same kind
+/// where there is a way to ask for one.
+pub(super) async fn bad_link(st: &PortalState, ctx: &Ctx, spec: &FormSpec, text: &str) -> Response {
+    let again = match spec.template {
+        t if t == RESET.template => Some((
+            "/auth/request_reset_password",
+            "Get a new password-reset link",
+        )),
+        t if t == MAGIC_LOGIN.template => Some(("/auth/magic_link", "Get a new sign-in link")),
+        _ => None,
+    };
+    let mut links = vec![("/auth/login", "Log in")];
+    links.extend(again);
     Page::message(StatusCode::BAD_REQUEST, "Invalid link", "")
         .alert(text)
-        .links(&[
-            ("/auth/login", "Log in"),
-            (
-                "/auth/request_reset_password",
-                "Get a new password-reset link",
-            ),
-        ])
+        .links(&links)
         .finish(st, ctx)
         .await
 }
@@ -191,7 +197,7 @@ async fn token_page(
         Some(token) => show(st, ctx, q, spec, json!({"token": token})).await,
         None => {
             let text = "This link has no token: copy the whole link from the mail.";
-            bad_link(st, ctx, text).await
+            bad_link(st, ctx, spec, text).await
         }
     }
 }
@@ -206,7 +212,9 @@ pub(super) async fn verify_post(State(st): State<PortalState>, req: Request) -> 
             Ok(Verified::EmailChanged) => {
                 see_other(&st, "/auth/verify_email?done=email_changed", None)
             }
-            Err(e) if e.status == StatusCode::BAD_REQUEST => bad_link(&st, &ctx, EXPIRED).await,
+            Err(e) if e.status == StatusCode::BAD_REQUEST => {
+                bad_link(&st, &ctx, &VERIFY, EXPIRED).await
+            }
             Err(e) => form_error(&st, &ctx, &VERIFY, &form, e).await,
         },
     )
@@ -252,7 +260,7 @@ pub(super) async fn reset_post(State(st): State<PortalState>, req: Request) -> A
     };
     Ok(match flows::reset_password(&st, &ctx, input).await {
         Ok(()) => see_other(&st, "/auth/login?notice=password_reset", None),
-        Err(e) if e.errors.contains_key("token") => bad_link(&st, &ctx, EXPIRED).await,
+        Err(e) if e.errors.contains_key("token") => bad_link(&st, &ctx, &RESET, EXPIRED).await,
         Err(e) => form_error(&st, &ctx, &RESET, &form, e).await,
     })
 }
@@ -329,7 +337,7 @@ pub(super) async fn magic_login_get(State(st): State<PortalState>, req: Request)
         }
         None => {
             let text = "This link has no token: copy the whole link from the mail.";
-            Ok(bad_link(&st, &ctx, text).await)
+            Ok(bad_link(&st, &ctx, &MAGIC_LOGIN, text).await)
         }
     }
 }
@@ -346,7 +354,9 @@ pub(super) async fn magic_login_post(State(st): State<PortalState>, req: Request
                 let to = target(&st, form.opt("came_from").as_deref());
                 see_other(&st, &to, Some(&done.cookie))
             }
-            Err(e) if e.errors.contains_key("token") => bad_link(&st, &ctx, EXPIRED).await,
+            Err(e) if e.errors.contains_key("token") => {
+                bad_link(&st, &ctx, &MAGIC_LOGIN, EXPIRED).await
+            }
             Err(e) => form_error(&st, &ctx, &MAGIC_LOGIN, &form, e).await,
         },
     )

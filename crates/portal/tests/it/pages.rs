@@ -1019,3 +1019,36 @@ async fn every_form_checks_csrf_origin_and_fields() {
         assert_accessible(&r.raw);
     }
 }
+
+#[tokio::test]
+async fn a_broken_link_offers_a_new_link_of_its_own_kind() {
+    let h = H::with(|c| c.magic_links = true).await;
+    for (path, offer, not) in [
+        (
+            "/auth/verify_email",
+            None,
+            ["Get a new password-reset link", "Get a new sign-in link"],
+        ),
+        (
+            "/auth/reset_password",
+            Some("href=\"/auth/request_reset_password\""),
+            ["Get a new sign-in link", "verify"],
+        ),
+        (
+            "/auth/magic_login",
+            Some("href=\"/auth/magic_link\""),
+            ["Get a new password-reset link", "verify"],
+        ),
+    ] {
+        let r = h.get(path, None).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}: {}", r.raw);
+        assert!(r.raw.contains("Invalid link"), "{path}");
+        assert!(r.raw.contains("href=\"/auth/login\""), "{path}");
+        if let Some(offer) = offer {
+            assert!(r.raw.contains(offer), "{path}: {}", r.raw);
+        }
+        for text in not {
+            assert!(!r.raw.contains(text), "{path} offers `{text}`: {}", r.raw);
+        }
+    }
+}
