@@ -59,6 +59,8 @@ async fn served_document_is_the_generated_one() {
         "change_password",
         "change_email",
         "config",
+        "request_magic_link",
+        "magic_login",
     ] {
         assert!(paths.contains_key(&format!("/auth/api/{p}")), "{p} missing");
     }
