@@ -24,7 +24,7 @@
 //!    - one tag or any-of: the union of the keys' lists (SQLite runs a compound `SELECT
 //!      ... UNION ... ORDER BY record_id LIMIT n` as a merge of its arms; PostgreSQL would
 //!      hash it, so each arm is cut to the page first);
-//!    - on PostgreSQL, a page of one tag or any-of is one statement instead of two: the
+//!    - on PostgreSQL, a page of one tag (leaf or prefix) is one statement, not two: the
 //!      keys, and each key's list cut to about `2 * page / keys` ids (a `LATERAL` index
 //!      scan per key), merged here up to the lowest last id of a cut list; only when that
 //!      leaves fewer ids than the page does a second statement read on past it;
@@ -222,9 +222,12 @@ impl Store {
         let all_of = mode == TagMatch::All && tags.len() > 1;
         let backend = self.backend();
         let keys_sql = self.keys_sql(tags.len(), all_of);
-        // A bounded page on PostgreSQL that is not an all-of find: one statement.
-        let pg_page_sql = (backend == BackendKind::Postgres && !all_of && limit < i64::MAX)
-            .then(|| pg_page_sql(tags.len()));
+        // A bounded page of one tag on PostgreSQL: one statement. (Any-of finds of 2-3
+        // leaf tags measured slower this way than as keys + `UNION`: p50 545-576 µs
+        // against 444-453 µs, the machine idle; they keep the two statements.)
+        let pg_page_sql =
+            (backend == BackendKind::Postgres && !all_of && tags.len() == 1 && limit < i64::MAX)
+                .then(|| pg_page_sql(tags.len()));
         if pg_page_sql.is_some() && limit == 0 {
             return Ok(Vec::new());
         }
