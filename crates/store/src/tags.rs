@@ -296,7 +296,28 @@ impl Store {
                             got = q.fetch_all(&mut *conn).await?;
                         }
                     }
-                    // More than MAX_KEYS keys: the general path below.
+                    // More than MAX_KEYS keys: every match, deduplicated and sorted (the
+                    // range query needs only the range's bounds).
+                    let ranges: Vec<Range> = bounds
+                        .iter()
+                        .map(|(lo, hi)| Range {
+                            lo: lo.clone(),
+                            hi: hi.clone(),
+                            keys: Vec::new(),
+                            many: true,
+                            est: 0.0,
+                            span: 1.0,
+                        })
+                        .collect();
+                    let (sql, binds) = range_query(backend, &ranges, mode);
+                    let mut q = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql))
+                        .bind(kind)
+                        .bind(after_id)
+                        .bind(limit);
+                    for b in &binds {
+                        q = q.bind(b.clone());
+                    }
+                    return Ok(q.fetch_all(&mut *conn).await?);
                 }
                 let mut q = sqlx::query(AssertSqlSafe(keys_sql.clone())).bind(kind);
                 if all_of {
