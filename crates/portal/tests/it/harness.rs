@@ -245,3 +245,54 @@ pub(crate) fn attr_value(html: &str, name: &str) -> Option<String> {
 pub(crate) fn csrf(html: &str) -> String {
     attr_value(html, "csrf_token").expect("a csrf_token field")
 }
+
+/// A browser for the HTML pages: one cookie jar (the session cookie) over the harness.
+pub(crate) struct B<'a> {
+    h: &'a H,
+    /// The session cookie (`name=value`), when the portal set one.
+    pub(crate) cookie: Option<String>,
+}
+
+impl<'a> B<'a> {
+    pub(crate) fn new(h: &'a H) -> B<'a> {
+        B { h, cookie: None }
+    }
+
+    fn keep_cookie(&mut self, r: &Resp) {
+        for sc in r.headers.get_all(header::SET_COOKIE) {
+            let sc = sc.to_str().unwrap();
+            let pair = sc.split(';').next().unwrap().trim().to_owned();
+            let expired = sc.to_ascii_lowercase().contains("max-age=0") || pair.ends_with('=');
+            self.cookie = if expired { None } else { Some(pair) };
+        }
+    }
+
+    pub(crate) async fn get(&mut self, path: &str) -> Resp {
+        let r = self.h.get(path, self.cookie.as_deref()).await;
+        self.keep_cookie(&r);
+        r
+    }
+
+    pub(crate) async fn send(&mut self, req: Request<Body>) -> Resp {
+        let r = self.h.send(req).await;
+        self.keep_cookie(&r);
+        r
+    }
+
+    /// POSTs `fields` (urlencoded) to `path`.
+    pub(crate) async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let body = form_body(fields);
+        self.send(H::form(path, body, self.cookie.as_deref())).await
+    }
+
+    /// GETs the form page `path`, then POSTs `fields` with its CSRF token.
+    pub(crate) async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let page = self.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.raw);
+        let token = csrf(&page.raw);
+        let action = path.split('?').next().unwrap();
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", &token)];
+        all.extend_from_slice(fields);
+        self.post(action, &all).await
+    }
+}

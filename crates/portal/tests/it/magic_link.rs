@@ -1,56 +1,17 @@
 //! Passwordless sign-in by a mailed one-time link (`magic_links`): the JSON API, the
 //! pages, no enumeration, the mail limit, single use, expiry, refused accounts.
 
-use axum::body::Body;
-use http::{Request, StatusCode, header};
+use http::{StatusCode, header};
 use portcullis_store::{AuditQuery, NewUser, UserStatus};
 use serde_json::{Value, json};
 
-use crate::harness::{H, PW, Resp, after, csrf, form_body, location};
+use crate::harness::{B, H, PW, Resp, after, csrf, location};
 
 const REQUEST: &str = "/auth/api/request_magic_link";
 const LOGIN: &str = "/auth/api/magic_login";
 
 async fn enabled() -> H {
     H::with(|c| c.magic_links = true).await
-}
-
-/// A browser: one cookie jar (the session cookie) over the harness.
-struct B<'a> {
-    h: &'a H,
-    cookie: Option<String>,
-}
-
-impl<'a> B<'a> {
-    fn new(h: &'a H) -> B<'a> {
-        B { h, cookie: None }
-    }
-
-    fn keep_cookie(&mut self, r: &Resp) {
-        for sc in r.headers.get_all(header::SET_COOKIE) {
-            let sc = sc.to_str().unwrap();
-            let pair = sc.split(';').next().unwrap().trim().to_owned();
-            let expired = sc.to_ascii_lowercase().contains("max-age=0") || pair.ends_with('=');
-            self.cookie = if expired { None } else { Some(pair) };
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Resp {
-        let r = self.h.get(path, self.cookie.as_deref()).await;
-        self.keep_cookie(&r);
-        r
-    }
-
-    async fn send(&mut self, req: Request<Body>) -> Resp {
-        let r = self.h.send(req).await;
-        self.keep_cookie(&r);
-        r
-    }
-
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
-        let body = form_body(fields);
-        self.send(H::form(path, body, self.cookie.as_deref())).await
-    }
 }
 
 async fn request(h: &H, email: &str) -> Resp {

@@ -1,65 +1,14 @@
 //! The HTML pages (`/auth/login`, ...): rendering, forms, CSRF, headers, the full flow
 //! through the mailed links, template overrides, escaping, bad input.
 
-use axum::body::Body;
-use http::{Request, StatusCode, header};
+use http::{StatusCode, header};
 use portcullis_store::AuditQuery;
 
 use crate::harness::{
-    FORM, H, PW, Resp, after, attr_value, csrf, form_body, location, with_origin,
+    B, FORM, H, PW, Resp, after, attr_value, csrf, form_body, location, with_origin,
 };
 
 const NEW_PW: &str = "another fine passphrase";
-
-/// A browser: one cookie jar (the session cookie) over the harness.
-struct B<'a> {
-    h: &'a H,
-    cookie: Option<String>,
-}
-
-impl<'a> B<'a> {
-    fn new(h: &'a H) -> B<'a> {
-        B { h, cookie: None }
-    }
-
-    fn keep_cookie(&mut self, r: &Resp) {
-        for sc in r.headers.get_all(header::SET_COOKIE) {
-            let sc = sc.to_str().unwrap();
-            let pair = sc.split(';').next().unwrap().trim().to_owned();
-            let expired = sc.to_ascii_lowercase().contains("max-age=0") || pair.ends_with('=');
-            self.cookie = if expired { None } else { Some(pair) };
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Resp {
-        let r = self.h.get(path, self.cookie.as_deref()).await;
-        self.keep_cookie(&r);
-        r
-    }
-
-    async fn send(&mut self, req: Request<Body>) -> Resp {
-        let r = self.h.send(req).await;
-        self.keep_cookie(&r);
-        r
-    }
-
-    /// POSTs `fields` (urlencoded) to `path`.
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
-        let body = form_body(fields);
-        self.send(H::form(path, body, self.cookie.as_deref())).await
-    }
-
-    /// GETs the form page `path`, then POSTs `fields` with its CSRF token.
-    async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
-        let page = self.get(path).await;
-        assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.raw);
-        let token = csrf(&page.raw);
-        let action = path.split('?').next().unwrap();
-        let mut all: Vec<(&str, &str)> = vec![("csrf_token", &token)];
-        all.extend_from_slice(fields);
-        self.post(action, &all).await
-    }
-}
 
 /// The path and query of the link in the newest mail to `to` (the part after the host).
 fn mailed_path(h: &H, to: &str) -> String {
