@@ -9,7 +9,7 @@ use axum::response::Response;
 use http::{HeaderValue, header};
 use minijinja::{AutoEscape, Environment, ErrorKind, escape_formatter};
 
-use crate::mail::templates::escape_html;
+use portcullis_web::denial::html_escape;
 
 /// Built-in templates: `(file name, source)`.
 pub(crate) type Builtin = &'static [(&'static str, &'static str)];
@@ -49,7 +49,7 @@ pub(crate) fn environment(
     let mut env = Environment::new();
     env.set_formatter(|out, state, value| match value.as_str() {
         Some(s) if matches!(state.auto_escape(), AutoEscape::Html) && !value.is_safe() => out
-            .write_str(&escape_html(s))
+            .write_str(&html_escape(s))
             .map_err(|e| minijinja::Error::new(ErrorKind::WriteFailure, e.to_string())),
         _ => escape_formatter(out, state, value),
     });

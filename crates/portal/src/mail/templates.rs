@@ -372,22 +372,6 @@ impl MailTemplates {
     }
 }
 
-/// Escapes `&`, `<`, `>`, `"` and `'` (enough for text and quoted attributes).
-pub(crate) fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// `Subject: X\n\nBODY` → `(X, BODY)`.
 fn split_subject(text: &str) -> Option<(String, String)> {
     let (first, rest) = text.split_once('\n')?;
