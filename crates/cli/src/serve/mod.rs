@@ -81,15 +81,7 @@ pub(crate) fn run(database: &str, args: ServeArgs) -> anyhow::Result<Outcome> {
             secret::SECRET_ENV
         );
     }
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let rt = runtime()?;
     rt.block_on(async move {
         let store = open_store(database).await?;
         let seeded = demo::seed(&store)
@@ -151,15 +143,7 @@ fn run_portal(database: &str, args: ServeArgs) -> anyhow::Result<Outcome> {
     }
     // Checked before anything is opened: a bad file stops the start (exit 2).
     let policy = load_policy(config.policy.as_deref())?;
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let rt = runtime()?;
     rt.block_on(async move {
         let store = open_store(database).await?;
         let listener = tokio::net::TcpListener::bind(args.bind)
@@ -282,4 +266,18 @@ async fn shutdown_signal() {
         () = term => {}
     }
     eprintln!("shutting down");
+}
+
+/// Logs to standard error (colours only on a terminal) and starts the runtime the
+/// server runs on.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
