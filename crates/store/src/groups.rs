@@ -9,6 +9,7 @@ use crate::clock::from_unix;
 use crate::error::{Result, StoreError};
 use crate::model::Group;
 use crate::store::Store;
+use crate::tags::TagIndex as _;
 
 macro_rules! group_from_row {
     ($row:expr) => {{
@@ -128,10 +129,7 @@ impl Store {
                         return Ok(false);
                     };
                     let id: i64 = row.try_get("id")?;
-                    sqlx::query("DELETE FROM tags WHERE kind = 'groups' AND record_id = $1")
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
+                    tx.delete_record_tags(crate::tags::GROUPS, id).await?;
                     self.audit_in(&mut *tx, AuditEvent::new("group_deleted")
                         .details(json!({"group": name}))).await?;
                     tx.principals_changed(Changed::All).await?;

@@ -13,12 +13,23 @@ use sqlx::{AssertSqlSafe, Row};
 
 use crate::backend::{Backend, BackendKind, BeginWrite, on_pool};
 use crate::error::{Result, StoreError};
+use crate::tags::TagIndex as _;
 
 struct Migration {
     version: i64,
     name: &'static str,
     sqlite: &'static str,
     postgres: &'static str,
+    /// What runs after the SQL, in the same transaction.
+    then: Then,
+}
+
+/// A migration's step in Rust.
+#[derive(Clone, Copy, PartialEq)]
+enum Then {
+    Nothing,
+    /// Fill the tag index from the tag rows.
+    RebuildTagIndex,
 }
 
 const MIGRATIONS: &[Migration] = &[
@@ -27,6 +38,7 @@ const MIGRATIONS: &[Migration] = &[
         name: "init",
         sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
         postgres: include_str!("../migrations/postgres/0001_init.sql"),
+        then: Then::Nothing,
     },
     Migration {
         // The change counter that tells other processes (SQLite) to drop cached principals.
@@ -34,6 +46,7 @@ const MIGRATIONS: &[Migration] = &[
         name: "principals_generation",
         sqlite: include_str!("../migrations/sqlite/0002_principals_generation.sql"),
         postgres: include_str!("../migrations/postgres/0002_principals_generation.sql"),
+        then: Then::Nothing,
     },
     Migration {
         // A covering index for the probes of all-of tag finds (replaces `tags_get`).
@@ -41,6 +54,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "tags_probe_index",
         sqlite: include_str!("../migrations/sqlite/0003_tags_probe_index.sql"),
         postgres: include_str!("../migrations/postgres/0003_tags_probe_index.sql"),
+        then: Then::Nothing,
+    },
+    Migration {
+        // The tag index (bitmaps per key and chunk of ids) that finds read.
+        version: 4,
+        name: "tag_index",
+        sqlite: include_str!("../migrations/sqlite/0004_tag_index.sql"),
+        postgres: include_str!("../migrations/postgres/0004_tag_index.sql"),
+        then: Then::RebuildTagIndex,
     },
     Migration {
         // Server-side sessions (portcullis-web). Numbered 100 so the identity schema can
@@ -49,6 +71,7 @@ const MIGRATIONS: &[Migration] = &[
         name: "sessions",
         sqlite: include_str!("../migrations/sqlite/0100_sessions.sql"),
         postgres: include_str!("../migrations/postgres/0100_sessions.sql"),
+        then: Then::Nothing,
     },
 ];
 
@@ -104,6 +127,14 @@ pub(crate) async fn run(backend: &Backend, now: i64) -> Result<Vec<i64>> {
                     version: m.version,
                     reason: StoreError::from(e).to_string(),
                 })?;
+            if m.then == Then::RebuildTagIndex {
+                tx.rebuild_tag_index()
+                    .await
+                    .map_err(|e| StoreError::Migration {
+                        version: m.version,
+                        reason: e.to_string(),
+                    })?;
+            }
             sqlx::query("INSERT INTO portcullis_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
                 .bind(m.version)
                 .bind(m.name)

@@ -194,7 +194,7 @@ impl Store {
                 sqlx::raw_sql("ANALYZE").execute(pool).await?;
             }
             Backend::Postgres(pool) => {
-                sqlx::raw_sql("VACUUM (ANALYZE) users, memberships, groups, tags")
+                sqlx::raw_sql("VACUUM (ANALYZE) users, memberships, groups, tags, tag_bits")
                     .execute(pool)
                     .await?;
             }

@@ -9,6 +9,7 @@ use crate::clock::from_unix;
 use crate::error::{Result, StoreError};
 use crate::model::{NewUser, User, UserQuery, UserStatus, UserUpdate};
 use crate::store::Store;
+use crate::tags::TagIndex as _;
 
 pub(crate) const USER_COLUMNS: &str = "id, username, email, password_hash, first_name, last_name, \
      sso_id, action_token, status, failed_logins, created_at, updated_at, last_login_at";
@@ -513,10 +514,7 @@ impl Store {
                         return Ok(false);
                     };
                     let username: String = row.try_get("username")?;
-                    sqlx::query("DELETE FROM tags WHERE kind = 'users' AND record_id = $1")
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
+                    tx.delete_record_tags(crate::tags::USERS, id).await?;
                     self.audit_in(&mut *tx, AuditEvent::new("user_deleted")
                         .user(id)
                         .details(json!({"username": username}))).await?;

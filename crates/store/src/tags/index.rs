@@ -1,0 +1,664 @@
+//! The tag index: table `tag_bits`, one row per (kind, key, chunk) holding the chunk's
+//! record ids (see [`super::chunk`]), kept in the same transaction as the tag rows.
+//!
+//! A record tagged `a/b/c` is indexed under `/a/`, `/a/b/` and `/a/b/c/`: every tag's
+//! ancestors are materialized, so a hierarchical find reads one key per tag however
+//! many tags lie below it. Adding a tag sets its record's bit under the tag and each
+//! ancestor; removing one clears the bits that none of the record's remaining tags
+//! still covers. Rows are read, changed and written back inside the write transaction
+//! (SQLite's write lock, PostgreSQL's row locks via `SELECT ... FOR UPDATE` serialize
+//! concurrent writers of one chunk).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use sqlx::AssertSqlSafe;
+
+use super::chunk::{self, Chunk};
+use super::find::{ChunkSource, Size, WINDOW};
+use crate::backend::BackendKind;
+use crate::error::{Result, StoreError};
+use crate::import::chunks_by_size;
+
+/// Keys per statement when reading or deleting a chunk's rows.
+const KEYS_PER_STATEMENT: usize = 128;
+/// Tag rows per multi-row INSERT.
+const TAG_ROWS: usize = 300;
+/// Tag rows per page of the rebuild's scan.
+const REBUILD_PAGE: i64 = 50_000;
+
+/// `key` (`/a/b/`) and its ancestors' keys (`/a/`), shortest first.
+pub(crate) fn key_and_ancestors(key: &str) -> impl Iterator<Item = &str> {
+    key.match_indices('/').skip(1).map(|(i, _)| &key[..=i])
+}
+
+/// The index keys a record with tags `keys` is found under.
+fn covered<'a>(keys: impl IntoIterator<Item = &'a str>) -> BTreeSet<&'a str> {
+    keys.into_iter().flat_map(key_and_ancestors).collect()
+}
+
+/// On SQLite, `sql` with every parameter `$n` wrapped in a `CAST` (to `INTEGER` for the
+/// `integers`, else `TEXT`, or `BLOB` for the `blobs`), so that the statement's plan
+/// does not depend on the values bound to it.
+///
+/// SQLite (as bundled by sqlx: `SQLITE_ENABLE_STAT4`) consults the `sqlite_stat4`
+/// samples that `ANALYZE` / `PRAGMA optimize` leave for a parameter compared with an
+/// indexed column, and evaluates a parameter `LIMIT` while planning; either marks the
+/// prepared statement so that binding a new value expires it, and the next step
+/// prepares it again: every find was compiled afresh on each run (measured with the
+/// bundled SQLite 3.51.3: `SQLITE_STMTSTATUS_REPREPARE` counted one re-prepare per run
+/// without the casts, none with them). A `CAST` hides the value from the planner.
+pub(crate) fn stable_plan(
+    backend: BackendKind,
+    sql: &str,
+    integers: &[usize],
+    blobs: &[usize],
+) -> String {
+    if backend != BackendKind::Sqlite {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + sql.len() / 2);
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let digits = rest[at + 1..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        let var = &rest[at..at + 1 + digits];
+        match var[1..].parse::<usize>() {
+            Ok(n) => {
+                let ty = if integers.contains(&n) {
+                    "INTEGER"
+                } else if blobs.contains(&n) {
+                    "BLOB"
+                } else {
+                    "TEXT"
+                };
+                out.push_str(&format!("CAST({var} AS {ty})"));
+            }
+            Err(_) => out.push_str(var),
+        }
+        rest = &rest[at + 1 + digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `n` rounded up to a power of two: lists of keys are padded with NULLs (which match
+/// nothing) so that a connection prepares a few statement shapes, not one per length.
+fn padded_len(n: usize) -> usize {
+    n.max(1).next_power_of_two()
+}
+
+/// `$first, $first+1, ...`, `n` of them.
+fn params(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One arm per key of the sizes statement (`$1` kind, `$2` first chunk, keys from `$3`).
+fn sizes_sql(backend: BackendKind, keys: usize) -> String {
+    let arms: Vec<String> = (0..keys)
+        .map(|i| {
+            format!(
+                "SELECT i, chunk, n FROM (SELECT CAST({i} AS BIGINT) AS i, chunk, n \
+                 FROM tag_bits WHERE kind = $1 AND key = ${} AND chunk >= $2 \
+                 ORDER BY chunk LIMIT {WINDOW}) AS a{i}",
+                i + 3
+            )
+        })
+        .collect();
+    stable_plan(backend, &arms.join(" UNION ALL "), &[2], &[])
+}
+
+/// The chunks statement (`$1` kind, `$2..=$3` chunks, keys from `$4`).
+fn chunks_sql(backend: BackendKind, keys: usize) -> String {
+    let arms: Vec<String> = (0..keys)
+        .map(|i| {
+            format!(
+                "SELECT CAST({i} AS BIGINT) AS i, chunk, bits FROM tag_bits \
+                 WHERE kind = $1 AND key = ${} AND chunk >= $2 AND chunk <= $3",
+                i + 4
+            )
+        })
+        .collect();
+    stable_plan(backend, &arms.join(" UNION ALL "), &[2, 3], &[])
+}
+
+/// Changes to one chunk's rows: per key, offsets to set (`true`) or clear.
+type ChunkChanges<'a> = BTreeMap<&'a str, Vec<(u16, bool)>>;
+
+/// The steps of the index's writes (one implementation per backend's connection).
+trait Rows {
+    /// Applies `changes` (chunk → key → offsets) to the index rows.
+    async fn apply_bits(
+        &mut self,
+        kind: &str,
+        changes: BTreeMap<i64, ChunkChanges<'_>>,
+    ) -> Result<()>;
+    /// The keys of record `id`'s tags.
+    async fn record_keys(&mut self, kind: &str, id: i64) -> Result<Vec<String>>;
+    /// Clears record `id`'s bits under `gone` (tags removed) that none of its remaining
+    /// tags covers.
+    async fn clear_uncovered(&mut self, kind: &str, id: i64, gone: &[String]) -> Result<()>;
+    /// Writes a finished key's rows (the rebuild; the table holds none of them).
+    async fn write_rows(&mut self, done: &Finished) -> Result<u64>;
+}
+
+/// The index's writes, inside a write transaction.
+pub(crate) trait TagIndex {
+    /// Inserts tag rows (skipping those present) in order and indexes them; returns how
+    /// many were new.
+    async fn insert_tags(&mut self, kind: &str, pairs: &[(i64, String)]) -> Result<u64>;
+
+    /// Deletes exactly the tags `keys` of record `id`; returns how many were there.
+    async fn delete_tags(&mut self, kind: &str, id: i64, keys: &[String]) -> Result<u64>;
+
+    /// Deletes every tag of record `id`; returns how many.
+    async fn delete_record_tags(&mut self, kind: &str, id: i64) -> Result<u64>;
+
+    /// Rebuilds the whole index from the tag rows; returns how many index rows it wrote.
+    async fn rebuild_tag_index(&mut self) -> Result<u64>;
+}
+
+/// Implements [`TagIndex`] and [`ChunkSource`] for a backend's connection: the SQL is
+/// the same on both (`$n` placeholders, `ON CONFLICT ... DO UPDATE`, `excluded`), the
+/// types are not.
+macro_rules! impl_tag_index {
+    ($conn:ty, $backend:expr, $lock:literal, $placeholders:literal) => {
+        impl Rows for $conn {
+            /// Applies `changes` (chunk → key → offsets) to the index rows.
+            async fn apply_bits(
+                &mut self,
+                kind: &str,
+                changes: BTreeMap<i64, ChunkChanges<'_>>,
+            ) -> Result<()> {
+                for (c, per_key) in changes {
+                    let names: Vec<&str> = per_key.keys().copied().collect();
+                    if $placeholders {
+                        // Rows that bits will be set in exist before they are locked, so
+                        // that two writers of a new row take turns instead of the second
+                        // overwriting the first's bits.
+                        let setting: Vec<&str> = per_key
+                            .iter()
+                            .filter(|(_, ops)| ops.iter().any(|(_, set)| *set))
+                            .map(|(k, _)| *k)
+                            .collect();
+                        for batch in chunks_by_size(&setting, KEYS_PER_STATEMENT, |k| k.len() + 8) {
+                            let values: Vec<String> =
+                                (0..batch.len()).map(|i| format!("($1, ${}, $2, 0, '')", i + 3)).collect();
+                            let sql = format!(
+                                "INSERT INTO tag_bits (kind, key, chunk, n, bits) VALUES {} \
+                                 ON CONFLICT DO NOTHING",
+                                values.join(", ")
+                            );
+                            let mut q = sqlx::query(AssertSqlSafe(sql)).bind(kind).bind(c);
+                            for key in batch {
+                                q = q.bind(*key);
+                            }
+                            q.execute(&mut *self).await?;
+                        }
+                    }
+                    let mut stored: HashMap<String, Vec<u8>> = HashMap::new();
+                    for batch in chunks_by_size(&names, KEYS_PER_STATEMENT, |k| k.len() + 8) {
+                        let n = padded_len(batch.len());
+                        let sql = stable_plan(
+                            $backend,
+                            &format!(
+                                "SELECT key, bits FROM tag_bits WHERE kind = $1 AND chunk = $2 \
+                                 AND key IN ({}){}",
+                                params(3, n),
+                                $lock
+                            ),
+                            &[2],
+                            &[],
+                        );
+                        let mut q = sqlx::query_as::<_, (String, Vec<u8>)>(AssertSqlSafe(sql))
+                            .bind(kind)
+                            .bind(c);
+                        for i in 0..n {
+                            q = q.bind(batch.get(i).copied());
+                        }
+                        stored.extend(q.fetch_all(&mut *self).await?);
+                    }
+                    let mut upserts: Vec<(&str, i64, Vec<u8>)> = Vec::new();
+                    let mut deletes: Vec<&str> = Vec::new();
+                    for (key, ops) in &per_key {
+                        let mut bits = match stored.get(*key) {
+                            Some(b) => Chunk::decode(b).map_err(|reason| StoreError::Corrupt {
+                                column: "tag_bits.bits",
+                                reason: reason.to_owned(),
+                            })?,
+                            None => Chunk::empty(),
+                        };
+                        let mut changed = false;
+                        for &(offset, set) in ops {
+                            changed |= if set {
+                                bits.insert(offset)
+                            } else {
+                                bits.remove(offset)
+                            };
+                        }
+                        if bits.is_empty() {
+                            if changed || stored.contains_key(*key) {
+                                deletes.push(key);
+                            }
+                        } else if changed {
+                            upserts.push((key, i64::from(bits.len()), bits.encode()));
+                        }
+                    }
+                    for rows in chunks_by_size(&upserts, KEYS_PER_STATEMENT, |(k, _, b)| {
+                        k.len() + b.len() + 16
+                    }) {
+                        let values: Vec<String> = (0..rows.len())
+                            .map(|i| format!("($1, ${}, $2, ${}, ${})", 3 * i + 3, 3 * i + 4, 3 * i + 5))
+                            .collect();
+                        let integers: Vec<usize> = (0..rows.len()).map(|i| 3 * i + 4).chain([2]).collect();
+                        let blobs: Vec<usize> = (0..rows.len()).map(|i| 3 * i + 5).collect();
+                        let sql = stable_plan(
+                            $backend,
+                            &format!(
+                                "INSERT INTO tag_bits (kind, key, chunk, n, bits) VALUES {} \
+                                 ON CONFLICT (kind, key, chunk) DO UPDATE \
+                                 SET n = excluded.n, bits = excluded.bits",
+                                values.join(", ")
+                            ),
+                            &integers,
+                            &blobs,
+                        );
+                        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(kind).bind(c);
+                        for (key, n, bytes) in rows {
+                            q = q.bind(*key).bind(*n).bind(bytes.as_slice());
+                        }
+                        q.execute(&mut *self).await?;
+                    }
+                    for batch in chunks_by_size(&deletes, KEYS_PER_STATEMENT, |k| k.len() + 8) {
+                        let n = padded_len(batch.len());
+                        let sql = stable_plan(
+                            $backend,
+                            &format!(
+                                "DELETE FROM tag_bits WHERE kind = $1 AND chunk = $2 AND key IN ({})",
+                                params(3, n)
+                            ),
+                            &[2],
+                            &[],
+                        );
+                        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(kind).bind(c);
+                        for i in 0..n {
+                            q = q.bind(batch.get(i).copied());
+                        }
+                        q.execute(&mut *self).await?;
+                    }
+                }
+                Ok(())
+            }
+
+            /// The keys of record `id`'s tags.
+            async fn record_keys(&mut self, kind: &str, id: i64) -> Result<Vec<String>> {
+                Ok(sqlx::query_scalar::<_, String>(
+                    "SELECT key FROM tags WHERE kind = $1 AND record_id = $2",
+                )
+                .bind(kind)
+                .bind(id)
+                .fetch_all(&mut *self)
+                .await?)
+            }
+
+            /// Clears record `id`'s bits under `gone` (tags removed) that none of its
+            /// remaining tags covers.
+            async fn clear_uncovered(&mut self, kind: &str, id: i64, gone: &[String]) -> Result<()> {
+                let remaining = self.record_keys(kind, id).await?;
+                let still = covered(remaining.iter().map(String::as_str));
+                let (c, offset) = chunk::split(id);
+                let per_key: ChunkChanges<'_> = covered(gone.iter().map(String::as_str))
+                    .into_iter()
+                    .filter(|k| !still.contains(k))
+                    .map(|k| (k, vec![(offset, false)]))
+                    .collect();
+                if per_key.is_empty() {
+                    return Ok(());
+                }
+                self.apply_bits(kind, BTreeMap::from([(c, per_key)])).await
+            }
+            /// Writes a finished key's rows (the rebuild; the table holds none of them).
+            async fn write_rows(&mut self, done: &Finished) -> Result<u64> {
+                let rows: Vec<(i64, i64, Vec<u8>)> = done
+                    .chunks
+                    .iter()
+                    .map(|(c, bits)| (*c, i64::from(bits.len()), bits.encode()))
+                    .collect();
+                for batch in chunks_by_size(&rows, KEYS_PER_STATEMENT, |(_, _, b)| b.len() + 24) {
+                    let values: Vec<String> = (0..batch.len())
+                        .map(|i| format!("($1, $2, ${}, ${}, ${})", 3 * i + 3, 3 * i + 4, 3 * i + 5))
+                        .collect();
+                    let integers: Vec<usize> =
+                        (0..batch.len()).flat_map(|i| [3 * i + 3, 3 * i + 4]).collect();
+                    let blobs: Vec<usize> = (0..batch.len()).map(|i| 3 * i + 5).collect();
+                    let sql = stable_plan(
+                        $backend,
+                        &format!(
+                            "INSERT INTO tag_bits (kind, key, chunk, n, bits) VALUES {}",
+                            values.join(", ")
+                        ),
+                        &integers,
+                        &blobs,
+                    );
+                    let mut q = sqlx::query(AssertSqlSafe(sql))
+                        .bind(done.kind.as_str())
+                        .bind(done.key.as_str());
+                    for (c, n, bytes) in batch {
+                        q = q.bind(*c).bind(*n).bind(bytes.as_slice());
+                    }
+                    q.execute(&mut *self).await?;
+                }
+                Ok(rows.len() as u64)
+            }
+        }
+
+        impl TagIndex for $conn {
+            async fn insert_tags(&mut self, kind: &str, pairs: &[(i64, String)]) -> Result<u64> {
+                let mut added = 0;
+                for rows in chunks_by_size(pairs, TAG_ROWS, |(_, k)| k.len() + 16) {
+                    let values: Vec<String> = (0..rows.len())
+                        .map(|i| format!("($1, ${}, ${})", 2 * i + 2, 2 * i + 3))
+                        .collect();
+                    let sql = format!(
+                        "INSERT INTO tags (kind, record_id, key) VALUES {} ON CONFLICT DO NOTHING",
+                        values.join(", ")
+                    );
+                    let mut q = sqlx::query(AssertSqlSafe(sql)).bind(kind);
+                    for (id, key) in rows {
+                        q = q.bind(*id).bind(key.as_str());
+                    }
+                    added += q.execute(&mut *self).await?.rows_affected();
+                }
+                // Setting a bit that is already set changes nothing, so every pair is
+                // indexed, new or not.
+                let mut changes: BTreeMap<i64, ChunkChanges<'_>> = BTreeMap::new();
+                for (id, key) in pairs {
+                    let (c, offset) = chunk::split(*id);
+                    let per_key = changes.entry(c).or_default();
+                    for k in key_and_ancestors(key) {
+                        per_key.entry(k).or_default().push((offset, true));
+                    }
+                }
+                self.apply_bits(kind, changes).await?;
+                Ok(added)
+            }
+
+            async fn delete_tags(&mut self, kind: &str, id: i64, keys: &[String]) -> Result<u64> {
+                let mut removed = 0;
+                for key in keys {
+                    removed += sqlx::query(
+                        "DELETE FROM tags WHERE kind = $1 AND key = $2 AND record_id = $3",
+                    )
+                    .bind(kind)
+                    .bind(key.as_str())
+                    .bind(id)
+                    .execute(&mut *self)
+                    .await?
+                    .rows_affected();
+                }
+                if removed > 0 {
+                    self.clear_uncovered(kind, id, keys).await?;
+                }
+                Ok(removed)
+            }
+
+            async fn delete_record_tags(&mut self, kind: &str, id: i64) -> Result<u64> {
+                let keys = self.record_keys(kind, id).await?;
+                if keys.is_empty() {
+                    return Ok(0);
+                }
+                let n = sqlx::query("DELETE FROM tags WHERE kind = $1 AND record_id = $2")
+                    .bind(kind)
+                    .bind(id)
+                    .execute(&mut *self)
+                    .await?
+                    .rows_affected();
+                self.clear_uncovered(kind, id, &keys).await?;
+                Ok(n)
+            }
+
+            async fn rebuild_tag_index(&mut self) -> Result<u64> {
+                sqlx::query("DELETE FROM tag_bits").execute(&mut *self).await?;
+                let mut rebuild = Rebuild::default();
+                let mut written = 0;
+                // Keyset pages in (kind, key, record_id) order: a key's records, and all
+                // keys below an ancestor, arrive together.
+                let sql = stable_plan(
+                    $backend,
+                    &format!(
+                        "SELECT kind, key, record_id FROM tags{} WHERE (kind, key, record_id) > ($1, $2, $3) \
+                         ORDER BY kind, key, record_id LIMIT {REBUILD_PAGE}",
+                        if $backend == BackendKind::Sqlite { " INDEXED BY tags_find" } else { "" }
+                    ),
+                    &[3],
+                    &[],
+                );
+                let mut last = (String::new(), String::new(), i64::MIN);
+                loop {
+                    let rows: Vec<(String, String, i64)> = sqlx::query_as(AssertSqlSafe(sql.clone()))
+                        .bind(&last.0)
+                        .bind(&last.1)
+                        .bind(last.2)
+                        .fetch_all(&mut *self)
+                        .await?;
+                    let Some(end) = rows.last().cloned() else { break };
+                    for (kind, key, id) in &rows {
+                        for done in rebuild.add(kind, key, *id) {
+                            written += self.write_rows(&done).await?;
+                        }
+                    }
+                    last = end;
+                }
+                for done in rebuild.finish() {
+                    written += self.write_rows(&done).await?;
+                }
+                Ok(written)
+            }
+        }
+
+        impl ChunkSource for $conn {
+            async fn sizes(&mut self, kind: &str, keys: &[String], from: i64) -> Result<Vec<Size>> {
+                let n = padded_len(keys.len());
+                let mut q = sqlx::query_as::<_, (i64, i64, i64)>(AssertSqlSafe(sizes_sql($backend, n)))
+                    .bind(kind)
+                    .bind(from);
+                for i in 0..n {
+                    q = q.bind(keys.get(i).map(String::as_str));
+                }
+                let rows = q.fetch_all(&mut *self).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(key, chunk, ids)| Size {
+                        key: usize::try_from(key).unwrap_or(usize::MAX),
+                        chunk,
+                        ids,
+                    })
+                    .collect())
+            }
+
+            async fn chunks(
+                &mut self,
+                kind: &str,
+                keys: &[String],
+                lo: i64,
+                hi: i64,
+            ) -> Result<Vec<(usize, i64, Vec<u8>)>> {
+                let n = padded_len(keys.len());
+                let mut q =
+                    sqlx::query_as::<_, (i64, i64, Vec<u8>)>(AssertSqlSafe(chunks_sql($backend, n)))
+                        .bind(kind)
+                        .bind(lo)
+                        .bind(hi);
+                for i in 0..n {
+                    q = q.bind(keys.get(i).map(String::as_str));
+                }
+                let rows = q.fetch_all(&mut *self).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(key, c, bits)| (usize::try_from(key).unwrap_or(usize::MAX), c, bits))
+                    .collect())
+            }
+        }
+    };
+}
+
+// SQLite: `BEGIN IMMEDIATE` holds the database's write lock for the whole transaction.
+impl_tag_index!(sqlx::SqliteConnection, BackendKind::Sqlite, "", false);
+// PostgreSQL: rows are locked (`FOR UPDATE`), and created first when bits are set.
+impl_tag_index!(
+    sqlx::PgConnection,
+    BackendKind::Postgres,
+    " FOR UPDATE",
+    true
+);
+
+/// A key whose records the rebuild has all seen.
+struct Finished {
+    kind: String,
+    key: String,
+    chunks: BTreeMap<i64, Chunk>,
+}
+
+/// The rebuild's state: the keys open at the current tag row (its key and ancestors).
+#[derive(Default)]
+struct Rebuild {
+    kind: String,
+    open: Vec<(String, BTreeMap<i64, Chunk>)>,
+}
+
+impl Rebuild {
+    /// Adds a tag row (in (kind, key, id) order); returns the keys this row closes.
+    fn add(&mut self, kind: &str, key: &str, id: i64) -> Vec<Finished> {
+        let mut done = Vec::new();
+        if kind != self.kind {
+            done = self.finish();
+            self.kind = kind.to_owned();
+        }
+        let chain: Vec<&str> = key_and_ancestors(key).collect();
+        // Keys below an ancestor are contiguous in byte order, so an open key that is
+        // not on this row's chain is complete.
+        while let Some((open, _)) = self.open.last() {
+            let depth = self.open.len() - 1;
+            if chain.get(depth) == Some(&open.as_str()) {
+                break;
+            }
+            if let Some((key, chunks)) = self.open.pop() {
+                done.push(Finished {
+                    kind: self.kind.clone(),
+                    key,
+                    chunks,
+                });
+            }
+        }
+        for k in &chain[self.open.len()..] {
+            self.open.push(((*k).to_owned(), BTreeMap::new()));
+        }
+        let (c, offset) = chunk::split(id);
+        for (_, chunks) in &mut self.open {
+            chunks.entry(c).or_insert_with(Chunk::empty).insert(offset);
+        }
+        done
+    }
+
+    /// Closes every open key.
+    fn finish(&mut self) -> Vec<Finished> {
+        let kind = self.kind.clone();
+        self.open
+            .drain(..)
+            .rev()
+            .map(|(key, chunks)| Finished {
+                kind: kind.clone(),
+                key,
+                chunks,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_cover_their_ancestors() {
+        assert_eq!(
+            key_and_ancestors("/a/b/c/").collect::<Vec<_>>(),
+            ["/a/", "/a/b/", "/a/b/c/"]
+        );
+        assert_eq!(key_and_ancestors("/a/").collect::<Vec<_>>(), ["/a/"]);
+        let c = covered(["/a/b/", "/a/c/", "/d/"]);
+        assert_eq!(
+            c.into_iter().collect::<Vec<_>>(),
+            ["/a/", "/a/b/", "/a/c/", "/d/"]
+        );
+    }
+
+    #[test]
+    fn the_rebuild_closes_keys_as_the_scan_leaves_them() {
+        let mut r = Rebuild::default();
+        let mut done: Vec<(String, String, Vec<i64>)> = Vec::new();
+        let rows = [
+            ("k", "/a/", 1),
+            ("k", "/a/", 2),
+            ("k", "/a/b/", 3),
+            ("k", "/a/b/c/", 4),
+            ("k", "/a/d/", 5),
+            ("k", "/a0/", 6),
+            ("z", "/a/", 7),
+        ];
+        let mut collect = |f: Vec<Finished>| {
+            for f in f {
+                let ids = f
+                    .chunks
+                    .iter()
+                    .flat_map(|(c, bits)| {
+                        bits.offsets(0)
+                            .map(|o| chunk::join(*c, o))
+                            .collect::<Vec<_>>()
+                    })
+                    .collect();
+                done.push((f.kind, f.key, ids));
+            }
+        };
+        for (kind, key, id) in rows {
+            collect(r.add(kind, key, id));
+        }
+        collect(r.finish());
+        let want: Vec<(String, String, Vec<i64>)> = [
+            ("k", "/a/b/c/", vec![4]),
+            ("k", "/a/b/", vec![3, 4]),
+            ("k", "/a/d/", vec![5]),
+            ("k", "/a/", vec![1, 2, 3, 4, 5]),
+            ("k", "/a0/", vec![6]),
+            ("z", "/a/", vec![7]),
+        ]
+        .into_iter()
+        .map(|(k, key, ids)| (k.to_owned(), key.to_owned(), ids))
+        .collect();
+        assert_eq!(done, want);
+    }
+
+    #[test]
+    fn sqlite_statements_hide_their_parameters_from_the_planner() {
+        let sql = stable_plan(
+            BackendKind::Sqlite,
+            "SELECT 1 WHERE kind = $1 AND chunk >= $2 AND bits = $3",
+            &[2],
+            &[3],
+        );
+        assert_eq!(
+            sql,
+            "SELECT 1 WHERE kind = CAST($1 AS TEXT) AND chunk >= CAST($2 AS INTEGER) \
+             AND bits = CAST($3 AS BLOB)"
+        );
+        assert_eq!(
+            stable_plan(BackendKind::Postgres, "a = $1", &[], &[]),
+            "a = $1"
+        );
+    }
+}

@@ -1,0 +1,220 @@
+//! Tags on `(kind, record id)` pairs, with py4web's hierarchical semantics.
+//!
+//! Each tag is stored in its [`Tag::key`] form (`/teacher/high-school/`) in table `tags`
+//! (insertion order for "get", uniqueness per record). `LIKE` is never used: SQLite's
+//! `LIKE` is case-insensitive, while tags are case-sensitive; PostgreSQL columns use
+//! `COLLATE "C"` so that both backends compare bytes.
+//!
+//! Finds read the tag index (table `tag_bits`, [`index`]): per kind and key, the
+//! records carrying the key or a tag below it, as compressed bitmaps of 32 768
+//! consecutive ids ([`chunk`]). A page of a find reads the sizes of each tag's next
+//! chunks, then the chunks that can hold matches, combined with `&` (all-of) or `|`
+//! (any-of) in memory and read in id order until the page is full ([`find`]). Every
+//! find, hierarchical or not, reads one key per tag, and a page costs about two or
+//! three statements however broad or sparse the result.
+//!
+//! Kinds are free-form names: `users` and `groups` are cleaned up when a user or group
+//! is deleted; an application's own kinds need no registration.
+
+mod chunk;
+mod find;
+mod index;
+
+use portcullis_authz::tag::Tag;
+use sqlx::Row;
+
+use crate::backend::{AnnounceChange, BeginWrite, Changed, on_pool};
+use crate::error::{Result, StoreError};
+use crate::model::TagMatch;
+use crate::store::Store;
+
+pub(crate) use index::TagIndex;
+
+/// The tag kind of users (`auth_user` records).
+pub const USERS: &str = "users";
+/// The tag kind of groups.
+pub const GROUPS: &str = "groups";
+
+fn check_kind(kind: &str) -> Result<()> {
+    if kind.is_empty() || kind.len() > 64 {
+        return Err(StoreError::invalid("kind", "must be 1 to 64 bytes long"));
+    }
+    if kind.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(StoreError::invalid(
+            "kind",
+            format!(
+                "`{}` contains whitespace or a control character",
+                kind.escape_debug()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+impl Store {
+    fn tags_changed(&self, kind: &str, id: i64) {
+        if kind == USERS && self.inner.principals.include_user_tags {
+            self.invalidate_principals(id);
+        }
+    }
+
+    /// Adds `tags` to record `id` of `kind`, in order; tags it already has keep their
+    /// place. Returns how many were new.
+    pub async fn add_tags(&self, kind: &str, id: i64, tags: &[Tag]) -> Result<u64> {
+        check_kind(kind)?;
+        let pairs: Vec<(i64, String)> = tags.iter().map(|t| (id, t.key())).collect();
+        let added = self.write_tags(kind, &pairs, Changed::User(id)).await?;
+        self.tags_changed(kind, id);
+        Ok(added)
+    }
+
+    /// Adds many `(record id, tag)` pairs of `kind` in one transaction (bulk loads and
+    /// imports); pairs already present are skipped. Returns how many were new.
+    pub async fn add_tags_bulk(&self, kind: &str, pairs: &[(i64, Tag)]) -> Result<u64> {
+        check_kind(kind)?;
+        let pairs: Vec<(i64, String)> = pairs.iter().map(|(id, t)| (*id, t.key())).collect();
+        let added = self.write_tags(kind, &pairs, Changed::All).await?;
+        if kind == USERS && self.inner.principals.include_user_tags {
+            self.invalidate_all_principals();
+        }
+        Ok(added)
+    }
+
+    async fn write_tags(&self, kind: &str, pairs: &[(i64, String)], who: Changed) -> Result<u64> {
+        self.retry(|| async {
+            on_pool!(&self.inner.backend, pool => {
+                let mut tx = pool.begin_write().await?;
+                let added = tx.insert_tags(kind, pairs).await?;
+                if added > 0 && kind == USERS {
+                    // Other processes may include user tags even when this one does not.
+                    tx.principals_changed(who).await?;
+                }
+                tx.commit().await?;
+                Ok(added)
+            })
+        })
+        .await
+    }
+
+    /// Removes exactly `tags` (not their descendants) from record `id` of `kind`.
+    /// Returns how many were removed.
+    pub async fn remove_tags(&self, kind: &str, id: i64, tags: &[Tag]) -> Result<u64> {
+        check_kind(kind)?;
+        let keys: Vec<String> = tags.iter().map(Tag::key).collect();
+        let removed = self
+            .retry(|| async {
+                on_pool!(&self.inner.backend, pool => {
+                    let mut tx = pool.begin_write().await?;
+                    let removed = tx.delete_tags(kind, id, &keys).await?;
+                    if removed > 0 && kind == USERS {
+                        tx.principals_changed(Changed::User(id)).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(removed)
+                })
+            })
+            .await?;
+        self.tags_changed(kind, id);
+        Ok(removed)
+    }
+
+    /// Removes every tag of record `id` of `kind`; returns how many.
+    pub async fn clear_tags(&self, kind: &str, id: i64) -> Result<u64> {
+        check_kind(kind)?;
+        let n = self
+            .retry(|| async {
+                on_pool!(&self.inner.backend, pool => {
+                    let mut tx = pool.begin_write().await?;
+                    let n = tx.delete_record_tags(kind, id).await?;
+                    if n > 0 && kind == USERS {
+                        tx.principals_changed(Changed::User(id)).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(n)
+                })
+            })
+            .await?;
+        self.tags_changed(kind, id);
+        Ok(n)
+    }
+
+    /// The tags of record `id` of `kind`, in insertion order.
+    pub async fn get_tags(&self, kind: &str, id: i64) -> Result<Vec<Tag>> {
+        check_kind(kind)?;
+        self.retry(|| async {
+            on_pool!(&self.inner.backend, pool => {
+                let rows = sqlx::query(
+                    "SELECT key FROM tags WHERE kind = $1 AND record_id = $2 ORDER BY id",
+                )
+                .bind(kind)
+                .bind(id)
+                .fetch_all(pool)
+                .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    let key: String = r.try_get("key")?;
+                    out.push(Tag::from_key(&key).map_err(|e| StoreError::Corrupt {
+                        column: "tags.key",
+                        reason: e.to_string(),
+                    })?);
+                }
+                Ok(out)
+            })
+        })
+        .await
+    }
+
+    /// The ids (ascending) of the records of `kind` carrying every one (`TagMatch::All`)
+    /// or any (`TagMatch::Any`) of `tags`, hierarchically: a record tagged `a/b/c` is
+    /// found by `a`, `a/b` and `a/b/c`, never by `b` or `A`.
+    pub async fn find_tagged(&self, kind: &str, tags: &[Tag], mode: TagMatch) -> Result<Vec<i64>> {
+        self.find_tagged_page(kind, tags, mode, i64::MIN, None)
+            .await
+    }
+
+    /// Like [`Store::find_tagged`], for ids greater than `after_id`, at most `limit`.
+    ///
+    /// This is keyset pagination: pass the last id of a page as the next `after_id`.
+    /// A page costs about what its ids cost, not what the whole result costs (see the
+    /// module's design notes).
+    pub async fn find_tagged_page(
+        &self,
+        kind: &str,
+        tags: &[Tag],
+        mode: TagMatch,
+        after_id: i64,
+        limit: Option<u32>,
+    ) -> Result<Vec<i64>> {
+        check_kind(kind)?;
+        if tags.is_empty() {
+            return Err(StoreError::invalid("tags", "at least one tag is needed"));
+        }
+        let limit = limit.map_or(usize::MAX, |l| l as usize);
+        let mut keys: Vec<String> = tags.iter().map(Tag::key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let all = mode == TagMatch::All;
+        self.retry(|| async {
+            on_pool!(&self.inner.backend, pool => {
+                // Every statement of the page on one connection: one pool acquisition,
+                // and the connection's cache of prepared statements serves them all.
+                let mut conn = pool.acquire().await?;
+                find::find_page(&mut *conn, kind, &keys, all, after_id, limit).await
+            })
+        })
+        .await
+    }
+
+    /// Rebuilds the tag index (`tag_bits`) from the tag rows, in one transaction; returns
+    /// how many index rows it wrote. The store keeps the index up to date itself (the
+    /// migration that adds it builds it too): this is for a database whose `tags` table
+    /// was changed by hand.
+    pub async fn rebuild_tag_index(&self) -> Result<u64> {
+        on_pool!(&self.inner.backend, pool => {
+            let mut tx = pool.begin_write().await?;
+            let n = tx.rebuild_tag_index().await?;
+            tx.commit().await?;
+            Ok(n)
+        })
+    }
+}
