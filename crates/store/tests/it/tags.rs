@@ -1,6 +1,7 @@
 //! Hierarchical tags, identical on both backends.
 
 use portcullis_store::{NewUser, StoreError, Tag, TagMatch};
+use sqlx::Connection as _;
 
 use crate::harness::Ctx;
 
@@ -543,3 +544,217 @@ async fn pages_over_many_keys_and_probes(ctx: Ctx) {
     }
 }
 store_test!(pages_over_many_keys_and_probes);
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+    }
+}
+
+/// Every find of `queries` equals the brute-force answer over `model` (record → tags),
+/// whole and walked in pages of 7.
+async fn check_finds(
+    s: &portcullis_store::Store,
+    model: &std::collections::BTreeMap<i64, Vec<Tag>>,
+    what: &str,
+) {
+    let queries: &[&[&str]] = &[
+        &["a"],
+        &["a/b"],
+        &["a/b/c"],
+        &["e"],
+        &["a", "e"],
+        &["a/d", "e/f"],
+        &["g", "a/b"],
+        &["a/b/c", "a/d", "g"],
+    ];
+    for q in queries {
+        let tags = ts(q);
+        for mode in [TagMatch::All, TagMatch::Any] {
+            let want: Vec<i64> = model
+                .iter()
+                .filter(|(_, own)| {
+                    let has = |w: &Tag| own.iter().any(|o| o.is_within(w));
+                    match mode {
+                        TagMatch::All => tags.iter().all(has),
+                        TagMatch::Any => tags.iter().any(has),
+                    }
+                })
+                .map(|(id, _)| *id)
+                .collect();
+            let whole = s.find_tagged("items", &tags, mode).await.unwrap();
+            assert_eq!(whole, want, "{what}: {q:?} {mode:?}");
+            let mut paged = Vec::new();
+            let mut after = i64::MIN;
+            loop {
+                let page = s
+                    .find_tagged_page("items", &tags, mode, after, Some(7))
+                    .await
+                    .unwrap();
+                let Some(&last) = page.last() else { break };
+                paged.extend(page);
+                after = last;
+            }
+            assert_eq!(paged, want, "{what}: {q:?} {mode:?} by 7");
+        }
+    }
+}
+
+/// The tag index follows every kind of write: random adds (one by one and in bulk),
+/// removals (of tags a record has, its ancestors' tags it has not, and tags below
+/// others it keeps) and clears of records spread over several chunks of ids, negative
+/// ones included, compared after every round with a brute-force model. Then the index
+/// is rebuilt from the rows, and built again by the migration that adds it to a
+/// database that predates it.
+async fn the_index_follows_every_write(ctx: Ctx) {
+    use std::collections::BTreeMap;
+    let s = &ctx.store;
+    let paths = ["a", "a/b", "a/b/c", "a/d", "e", "e/f", "g"];
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut ids: Vec<i64> = vec![
+        -40_000,
+        -1,
+        0,
+        1,
+        32_767,
+        32_768,
+        65_536,
+        100_000,
+        1 << 33,
+        i64::MAX,
+    ];
+    ids.extend((0..40).map(|_| rng.below(270_000) as i64 - 70_000));
+    let mut model: BTreeMap<i64, Vec<Tag>> = BTreeMap::new();
+    for round in 0..5 {
+        for _ in 0..60 {
+            let id = ids[rng.below(ids.len() as u64) as usize];
+            let pick = |rng: &mut Rng| -> Vec<Tag> {
+                (0..1 + rng.below(3))
+                    .map(|_| t(paths[rng.below(paths.len() as u64) as usize]))
+                    .collect()
+            };
+            match rng.below(10) {
+                0..=4 => {
+                    let tags = pick(&mut rng);
+                    if rng.below(2) == 0 {
+                        s.add_tags("items", id, &tags).await.unwrap();
+                    } else {
+                        let pairs: Vec<(i64, Tag)> = tags.iter().map(|t| (id, t.clone())).collect();
+                        s.add_tags_bulk("items", &pairs).await.unwrap();
+                    }
+                    let own = model.entry(id).or_default();
+                    for tag in tags {
+                        if !own.contains(&tag) {
+                            own.push(tag);
+                        }
+                    }
+                }
+                5..=8 => {
+                    let tags = pick(&mut rng);
+                    let removed = s.remove_tags("items", id, &tags).await.unwrap();
+                    let own = model.entry(id).or_default();
+                    let before = own.len();
+                    own.retain(|o| !tags.contains(o));
+                    assert_eq!(removed as usize, before - own.len());
+                }
+                _ => {
+                    let n = s.clear_tags("items", id).await.unwrap();
+                    let own = model.remove(&id).unwrap_or_default();
+                    assert_eq!(n as usize, own.len());
+                }
+            }
+            model.retain(|_, own| !own.is_empty());
+        }
+        check_finds(s, &model, &format!("round {round}")).await;
+    }
+    assert!(s.rebuild_tag_index().await.unwrap() > 0);
+    check_finds(s, &model, "rebuilt").await;
+
+    // A database from before the index: its table and migration record gone, as they
+    // were before version 4. Opening it applies the migration, which builds the index.
+    let sql = "DROP TABLE tag_bits; DELETE FROM portcullis_migrations WHERE version = 4";
+    match s.backend() {
+        portcullis_store::BackendKind::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(&ctx.url).await.unwrap();
+            sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+        }
+        _ => {
+            let mut c = sqlx::PgConnection::connect(&ctx.url).await.unwrap();
+            sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+        }
+    }
+    let reopened = ctx.reopen(crate::harness::same).await;
+    check_finds(&reopened, &model, "migrated").await;
+}
+store_test!(the_index_follows_every_write);
+
+/// Writers of one chunk at the same time (rows that do not exist yet included) lose
+/// none of each other's bits.
+async fn concurrent_writers_of_one_chunk(ctx: Ctx) {
+    let s = &ctx.store;
+    let mut tasks = Vec::new();
+    for w in 0..8i64 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..10 {
+                s.add_tags("items", w * 10 + i, &ts(&["x/y"]))
+                    .await
+                    .unwrap();
+                s.add_tags("items", w * 10 + i, &ts(&[&format!("w/{w}")]))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let all: Vec<i64> = (0..80).collect();
+    for q in ["x", "x/y", "w"] {
+        assert_eq!(
+            s.find_tagged("items", &ts(&[q]), TagMatch::All)
+                .await
+                .unwrap(),
+            all,
+            "{q}"
+        );
+    }
+    // And removals racing each other: every record loses `x/y`, half keep a `x/z`.
+    for i in (0..80).step_by(2) {
+        s.add_tags("items", i, &ts(&["x/z"])).await.unwrap();
+    }
+    let mut tasks = Vec::new();
+    for w in 0..8i64 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..10 {
+                s.remove_tags("items", w * 10 + i, &ts(&["x/y"]))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let even: Vec<i64> = (0..80).step_by(2).collect();
+    assert_eq!(
+        s.find_tagged("items", &ts(&["x"]), TagMatch::All)
+            .await
+            .unwrap(),
+        even
+    );
+    assert!(
+        s.find_tagged("items", &ts(&["x/y"]), TagMatch::All)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+store_test!(concurrent_writers_of_one_chunk);
