@@ -50,18 +50,19 @@
 //!   the store. Changes made by other processes are announced in the changing transaction:
 //!   `pg_notify` on PostgreSQL (a listener task invalidates at commit), a change counter
 //!   on SQLite (re-read at most every 250 ms by lookups). A TTL (30 s) is the safety net.
-//! - **Tags** are stored in [`portcullis_authz::tag::Tag::key`] form and found with key
-//!   range scans, never `LIKE` (case-insensitive on SQLite); PostgreSQL columns use
-//!   `COLLATE "C"` so both backends compare bytes.
+//! - **Tags** are stored in [`portcullis_authz::tag::Tag::key`] form (never compared
+//!   with `LIKE`, case-insensitive on SQLite); PostgreSQL columns use `COLLATE "C"` so
+//!   both backends compare bytes.
 //! - **Secrets at rest are hashes.** API and action tokens are stored as SHA-256 of
 //!   32 random bytes; passwords as argon2id (legacy hashes are upgraded at login).
 //! - **Bulk paths use multi-row statements** (import, [`Store::add_tags_bulk`]) of at most
 //!   about 12 KiB of parameters: `sqlx` 0.9.0 leaves Nagle's algorithm on, and larger
 //!   statements to PostgreSQL over TCP stalled 40 ms each on the server's delayed ACK.
 //!   [`Store::optimize`] refreshes planner statistics after a bulk load.
-//! - **Tag finds** are key-range scans; an all-of find starts from a selective tag, when
-//!   bounded counts find one, and probes each candidate's own tags for the others, else
-//!   it intersects the ranges.
+//! - **Tag finds** read a bitmap index kept in the tag writes' transaction: per kind
+//!   and key (each tag's ancestors included), the records carrying it, in chunks of
+//!   32 768 ids; a page reads the chunks' sizes, then the chunks that can hold matches,
+//!   combined with `&` or `|` in memory (docs/store.md, "The tag index").
 //! - **Time is injected** with a [`Clock`] ([`ManualClock`] in tests), stored as Unix
 //!   seconds.
 

@@ -49,7 +49,7 @@ const MIGRATIONS: &[Migration] = &[
         then: Then::Nothing,
     },
     Migration {
-        // A covering index for the probes of all-of tag finds (replaces `tags_get`).
+        // A covering (kind, record_id, key) index for get and removals (replaces `tags_get`).
         version: 3,
         name: "tags_probe_index",
         sqlite: include_str!("../migrations/sqlite/0003_tags_probe_index.sql"),

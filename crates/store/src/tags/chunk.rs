@@ -62,7 +62,7 @@ impl Chunk {
             }
             return Ok(c);
         }
-        if bytes.len() % 2 != 0 || bytes.len() > BITMAP_BYTES {
+        if !bytes.len().is_multiple_of(2) || bytes.len() > BITMAP_BYTES {
             return Err("neither a bitmap nor a list of 16-bit offsets");
         }
         let mut last: Option<u16> = None;
