@@ -1,34 +1,46 @@
 //! Finds: a page of the records carrying all (or any) of some keys, read chunk by chunk
 //! from the tag index (see [`super::chunk`]).
 //!
-//! A page takes two kinds of statement:
+//! A page takes one or two statements per window:
 //!
-//! 1. **Sizes.** For each key, the numbers and sizes of its next [`WINDOW`] chunks from
-//!    the cursor's chunk on (an index range scan per key; no bitmap is read). The
-//!    candidate chunks are those every key has (all-of) or any key has (any-of), up to
-//!    the end of the shortest truncated list (the window).
-//! 2. **Chunks.** The stored chunks of every key over a run of candidates, combined here
-//!    (`&` for all-of, `|` for any-of) and read in id order until the page is full.
+//! 1. **Head.** For each key, the numbers and sizes of its next [`WINDOW`] chunks from
+//!    the cursor's chunk on, with the stored chunk of the first of them and of every
+//!    small one (at most [`INLINE_IDS`] ids: 512 bytes, less than another round trip
+//!    costs). The candidates are the chunks every key has (all-of) or any key has
+//!    (any-of), up to the end of the shortest list that was cut (the window; 64 chunks
+//!    are 2 million ids when ids are dense).
+//! 2. **Chunks**, only when a candidate lacks a key's chunk: the stored chunks of the
+//!    keys that lack some over a run of candidates.
 //!
-//! How many candidates the first run covers comes from the sizes: for any-of the largest
-//! key's size is a lower bound of the union, for all-of the sizes' product (as if the
-//! keys were independent) estimates the intersection. When a run yields fewer ids than
-//! estimated, the estimates of the rest are scaled by what it did yield (an empty
-//! intersection takes the whole rest of the window next), so a page costs one sizes
-//! statement and one or two chunk statements per window, and a window is up to 64
-//! chunks per key (2 million ids when ids are dense).
+//! Candidates are combined in order (`&` for all-of, `|` for any-of) until the page is
+//! full. A run is as long as the estimates say the page needs — any-of: the largest
+//! key's size, a lower bound of the union; all-of: the intersection of the chunks at
+//! hand times the other keys' densities, twice — scaled by what the chunks read so far
+//! yielded against their estimates (an empty intersection takes the rest of the
+//! window), and at least [`RUN_BYTES`] of stored chunks, which cost less to read in the
+//! same statement than in another.
+
+use std::collections::BTreeMap;
 
 use super::chunk::{self, Chunk};
 use crate::error::{Result, StoreError};
 
-/// How many chunks of each key a sizes statement lists.
+/// How many chunks of each key a head statement lists.
 pub(crate) const WINDOW: usize = 64;
+
+/// Chunks with at most this many ids come with the head statement.
+pub(crate) const INLINE_IDS: i64 = 256;
+
+/// A chunks statement reads at least this many bytes of stored chunks (when the window
+/// has them).
+const RUN_BYTES: usize = 64 * 1024;
 
 /// Where a find reads the index: a database connection, or a model in tests.
 pub(crate) trait ChunkSource {
-    /// For each of `keys` (by its index), the numbers and sizes of up to [`WINDOW`] of
-    /// its chunks from chunk `from` on, ascending.
-    async fn sizes(&mut self, kind: &str, keys: &[String], from: i64) -> Result<Vec<Size>>;
+    /// For each of `keys` (by its index), up to [`WINDOW`] of its chunks from chunk
+    /// `from` on, ascending, with their sizes, and the stored form of the first one and
+    /// of those with at most [`INLINE_IDS`] ids.
+    async fn head(&mut self, kind: &str, keys: &[String], from: i64) -> Result<Vec<Head>>;
 
     /// The stored chunks `lo..=hi` of each of `keys` (by its index).
     async fn chunks(
@@ -40,19 +52,77 @@ pub(crate) trait ChunkSource {
     ) -> Result<Vec<(usize, i64, Vec<u8>)>>;
 }
 
-/// One key's chunk and how many ids it holds.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Size {
+/// One key's chunk: how many ids it holds, and maybe its stored form.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Head {
     pub(crate) key: usize,
     pub(crate) chunk: i64,
     pub(crate) ids: i64,
+    pub(crate) bits: Option<Vec<u8>>,
 }
 
-/// A chunk that may hold matches, and how many it is expected to hold.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Candidate {
+/// A key's chunk within a candidate.
+struct Cell {
+    ids: i64,
+    bits: Option<Chunk>,
+}
+
+/// A chunk that may hold matches: per key, its cell (`None`: the key lacks the chunk).
+struct Slot {
     chunk: i64,
-    expected: f64,
+    cells: Vec<Option<Cell>>,
+}
+
+impl Slot {
+    /// The cells whose chunks are needed and not read yet.
+    fn missing(&self) -> impl Iterator<Item = (usize, &Cell)> {
+        self.cells
+            .iter()
+            .enumerate()
+            .filter_map(|(k, c)| c.as_ref().filter(|c| c.bits.is_none()).map(|c| (k, c)))
+    }
+
+    /// How many matches the slot is expected to hold by its keys' sizes alone.
+    fn guess(&self, all: bool) -> f64 {
+        let sizes = self.cells.iter().flatten().map(|c| c.ids as f64);
+        if all {
+            sizes.fold(chunk::IDS as f64, |acc, n| acc * n / chunk::IDS as f64)
+        } else {
+            sizes.fold(0.0, f64::max)
+        }
+    }
+
+    /// How many matches the slot is expected to hold (see the module documentation).
+    fn expected(&self, all: bool) -> f64 {
+        let cells = self.cells.iter().flatten();
+        if !all {
+            return cells
+                .map(|c| c.bits.as_ref().map_or(c.ids as f64, |b| f64::from(b.len())))
+                .fold(0.0, f64::max);
+        }
+        let mut known: Option<Chunk> = None;
+        let mut density = 1.0;
+        for c in cells {
+            match (&c.bits, &mut known) {
+                (Some(b), None) => known = Some(b.clone()),
+                (Some(b), Some(k)) => k.intersect(b),
+                (None, _) => density *= c.ids as f64 / chunk::IDS as f64,
+            }
+        }
+        known.map_or(chunk::IDS as f64, |k| f64::from(k.len())) * density
+    }
+}
+
+/// The stored size of a chunk of `ids` ids.
+fn stored_bytes(ids: i64) -> usize {
+    usize::try_from(ids).map_or(0, |n| (2 * n).min(chunk::IDS / 8))
+}
+
+fn decode(bytes: &[u8]) -> Result<Chunk> {
+    Chunk::decode(bytes).map_err(|reason| StoreError::Corrupt {
+        column: "tag_bits.bits",
+        reason: reason.to_owned(),
+    })
 }
 
 /// The ids (ascending) greater than `after_id` of the records carrying every one
@@ -70,60 +140,44 @@ pub(crate) async fn find_page<S: ChunkSource>(
         return Ok(out);
     }
     let (first_chunk, first_offset) = chunk::split(after_id + 1);
+    // The share of a candidate's ids above the cursor (as if spread evenly).
+    let share = |c: i64| {
+        if c == first_chunk {
+            1.0 - f64::from(first_offset) / chunk::IDS as f64
+        } else {
+            1.0
+        }
+    };
     let mut from = first_chunk;
     loop {
-        let sizes = src.sizes(kind, keys, from).await?;
-        let (candidates, end) = candidates(keys.len(), &sizes, all);
-        let mut scale = 1.0;
-        let mut at = 0;
-        let mut taken = 0;
-        while at < candidates.len() {
-            let need = limit - out.len();
-            taken = run_length(&candidates[at..], need, all, scale, taken, |c| {
-                if c.chunk == first_chunk {
-                    1.0 - f64::from(first_offset) / chunk::IDS as f64
-                } else {
-                    1.0
-                }
-            });
-            let run = &candidates[at..at + taken];
-            let (lo, hi) = (run[0].chunk, run[taken - 1].chunk);
-            let stored = src.chunks(kind, keys, lo, hi).await?;
-            let mut loaded: Vec<Vec<Option<Chunk>>> = vec![vec![None; keys.len()]; taken];
-            for (key, c, bytes) in stored {
-                let Ok(slot) = run.binary_search_by(|r| r.chunk.cmp(&c)) else {
-                    continue; // Not a candidate (another key lacks it).
-                };
-                let decoded = Chunk::decode(&bytes).map_err(|reason| StoreError::Corrupt {
-                    column: "tag_bits.bits",
-                    reason: reason.to_owned(),
-                })?;
-                if let Some(cell) = loaded[slot].get_mut(key) {
-                    *cell = Some(decoded);
-                }
+        let heads = src.head(kind, keys, from).await?;
+        let (mut slots, end) = window(keys.len(), heads, all)?;
+        // How many matches the slots seen so far were expected to hold by their sizes
+        // alone, and how many they held: the scale of the next estimates.
+        let (mut expected, mut held) = (0.0, 0.0);
+        for i in 0..slots.len() {
+            if slots[i].missing().next().is_some() {
+                let scale = if expected > 0.0 { held / expected } else { 1.0 };
+                let len = run_length(&slots[i..], limit - out.len(), all, scale, share);
+                fetch(src, kind, keys, &mut slots[i..i + len]).await?;
             }
-            let before = out.len();
-            for (candidate, per_key) in run.iter().zip(loaded) {
-                let Some(ids) = combine(per_key, all) else {
-                    continue;
-                };
-                let from = if candidate.chunk == first_chunk {
-                    first_offset
-                } else {
-                    0
-                };
-                for offset in ids.offsets(from) {
-                    out.push(chunk::join(candidate.chunk, offset));
-                    if out.len() == limit {
-                        return Ok(out);
-                    }
+            let slot = &mut slots[i];
+            expected += slot.guess(all) * share(slot.chunk);
+            let Some(ids) = combine(std::mem::take(&mut slot.cells), all) else {
+                continue;
+            };
+            let start = if slot.chunk == first_chunk {
+                first_offset
+            } else {
+                0
+            };
+            for offset in ids.offsets(start) {
+                out.push(chunk::join(slot.chunk, offset));
+                if out.len() == limit {
+                    return Ok(out);
                 }
+                held += 1.0;
             }
-            let expected: f64 = run.iter().map(|c| c.expected).sum();
-            if expected > 0.0 {
-                scale = (out.len() - before) as f64 / expected;
-            }
-            at += taken;
         }
         match end.and_then(|e| e.checked_add(1)) {
             Some(next) => from = next,
@@ -132,82 +186,105 @@ pub(crate) async fn find_page<S: ChunkSource>(
     }
 }
 
-/// The candidate chunks among `sizes`, ascending, and the last chunk of the window
-/// (`None`: every key's list was read to its end).
-fn candidates(keys: usize, sizes: &[Size], all: bool) -> (Vec<Candidate>, Option<i64>) {
-    let mut per_key: Vec<Vec<Size>> = vec![Vec::new(); keys];
-    for s in sizes {
-        if let Some(list) = per_key.get_mut(s.key) {
-            list.push(*s);
+/// The candidates of a window, ascending, and the window's last chunk (`None`: every
+/// key's list was read to its end).
+fn window(keys: usize, heads: Vec<Head>, all: bool) -> Result<(Vec<Slot>, Option<i64>)> {
+    let mut counts = vec![0usize; keys];
+    let mut last = vec![i64::MIN; keys];
+    let mut by_chunk: BTreeMap<i64, Vec<Option<Cell>>> = BTreeMap::new();
+    for h in heads {
+        if h.key >= keys {
+            continue;
         }
+        counts[h.key] += 1;
+        last[h.key] = last[h.key].max(h.chunk);
+        let bits = h.bits.as_deref().map(decode).transpose()?;
+        let cells = by_chunk
+            .entry(h.chunk)
+            .or_insert_with(|| (0..keys).map(|_| None).collect());
+        cells[h.key] = Some(Cell { ids: h.ids, bits });
     }
-    for list in &mut per_key {
-        list.sort_by_key(|s| s.chunk);
-    }
-    let end = per_key
-        .iter()
-        .filter(|list| list.len() >= WINDOW)
-        .filter_map(|list| list.last().map(|s| s.chunk))
+    let end = (0..keys)
+        .filter(|&k| counts[k] >= WINDOW)
+        .map(|k| last[k])
         .min();
-    if all && per_key.iter().any(Vec::is_empty) {
-        return (Vec::new(), None);
+    if all && counts.contains(&0) {
+        return Ok((Vec::new(), None));
     }
-    let mut merged: Vec<Size> = per_key.into_iter().flatten().collect();
-    merged.sort_by_key(|s| s.chunk);
-    let mut out: Vec<Candidate> = Vec::new();
-    let mut i = 0;
-    while i < merged.len() {
-        let c = merged[i].chunk;
-        let mut j = i;
-        let mut holders = 0;
-        let mut expected: f64 = if all { chunk::IDS as f64 } else { 0.0 };
-        while j < merged.len() && merged[j].chunk == c {
-            let n = merged[j].ids as f64;
-            holders += 1;
-            expected = if all {
-                expected * n / chunk::IDS as f64
-            } else {
-                expected.max(n)
-            };
-            j += 1;
-        }
-        if end.is_none_or(|e| c <= e) && (!all || holders == keys) {
-            out.push(Candidate { chunk: c, expected });
-        }
-        i = j;
-    }
-    (out, end)
+    let slots = by_chunk
+        .into_iter()
+        .filter(|(c, _)| end.is_none_or(|e| *c <= e))
+        .filter(|(_, cells)| !all || cells.iter().all(Option::is_some))
+        .map(|(chunk, cells)| Slot { chunk, cells })
+        .collect();
+    Ok((slots, end))
 }
 
-/// How many of `candidates` the next run reads: enough for `need` ids by the estimates
-/// (scaled by what the previous run yielded; twice as many for all-of, whose estimate
-/// is not a bound), and at least twice the previous run.
+/// How many of `slots` the next chunks statement covers: enough for `need` ids by the
+/// estimates (scaled; twice for all-of, whose estimate is not a bound), and at least
+/// [`RUN_BYTES`] of stored chunks.
 fn run_length(
-    candidates: &[Candidate],
+    slots: &[Slot],
     need: usize,
     all: bool,
     scale: f64,
-    previous: usize,
-    share: impl Fn(&Candidate) -> f64,
+    share: impl Fn(i64) -> f64,
 ) -> usize {
     let want = need as f64 * if all { 2.0 } else { 1.0 };
-    let mut sum = 0.0;
+    let (mut sum, mut bytes) = (0.0, 0usize);
     let mut n = 0;
-    for c in candidates {
-        n += 1;
-        sum += c.expected * scale * share(c);
-        if sum >= want {
+    for s in slots {
+        if n > 0 && sum >= want && bytes >= RUN_BYTES {
             break;
         }
+        n += 1;
+        sum += s.expected(all) * scale * share(s.chunk);
+        bytes += s.missing().map(|(_, c)| stored_bytes(c.ids)).sum::<usize>();
     }
-    n.max(previous * 2).clamp(1, candidates.len())
+    n.max(1)
+}
+
+/// Reads the missing chunks of `run` (one statement, the keys that lack some).
+async fn fetch<S: ChunkSource>(
+    src: &mut S,
+    kind: &str,
+    keys: &[String],
+    run: &mut [Slot],
+) -> Result<()> {
+    let mut wanted: Vec<usize> = run
+        .iter()
+        .flat_map(|s| s.missing().map(|(k, _)| k))
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let names: Vec<String> = wanted.iter().map(|&k| keys[k].clone()).collect();
+    let (Some(lo), Some(hi)) = (run.first().map(|s| s.chunk), run.last().map(|s| s.chunk)) else {
+        return Ok(());
+    };
+    for (i, c, bytes) in src.chunks(kind, &names, lo, hi).await? {
+        let (Some(&key), Ok(at)) = (wanted.get(i), run.binary_search_by(|s| s.chunk.cmp(&c)))
+        else {
+            continue; // Not a candidate (another key lacks it).
+        };
+        if let Some(cell) = run[at].cells[key].as_mut().filter(|c| c.bits.is_none()) {
+            cell.bits = Some(decode(&bytes)?);
+        }
+    }
+    // A chunk the head listed and the table no longer has (a concurrent write) is
+    // taken as empty.
+    for s in run.iter_mut() {
+        for cell in s.cells.iter_mut().flatten() {
+            cell.bits.get_or_insert_with(Chunk::empty);
+        }
+    }
+    Ok(())
 }
 
 /// The ids of one chunk that carry all (or any) of the keys; `None` when none can.
-fn combine(per_key: Vec<Option<Chunk>>, all: bool) -> Option<Chunk> {
+fn combine(cells: Vec<Option<Cell>>, all: bool) -> Option<Chunk> {
     let mut acc: Option<Chunk> = None;
-    for c in per_key {
-        match (c, &mut acc) {
+    for cell in cells {
+        match (cell.and_then(|c| c.bits), &mut acc) {
             (None, _) if all => return None,
             (None, _) => {}
             (Some(c), None) => acc = Some(c),
@@ -244,16 +321,18 @@ mod tests {
     }
 
     impl ChunkSource for Model {
-        async fn sizes(&mut self, _: &str, keys: &[String], from: i64) -> Result<Vec<Size>> {
+        async fn head(&mut self, _: &str, keys: &[String], from: i64) -> Result<Vec<Head>> {
             self.statements += 1;
             let mut out = Vec::new();
             for (i, k) in keys.iter().enumerate() {
                 let range = (k.clone(), from)..=(k.clone(), i64::MAX);
-                for ((_, c), bits) in self.chunks.range(range).take(WINDOW) {
-                    out.push(Size {
+                for (n, ((_, c), bits)) in self.chunks.range(range).take(WINDOW).enumerate() {
+                    let ids = i64::from(bits.len());
+                    out.push(Head {
                         key: i,
                         chunk: *c,
-                        ids: i64::from(bits.len()),
+                        ids,
+                        bits: (n == 0 || ids <= INLINE_IDS).then(|| bits.encode()),
                     });
                 }
             }
@@ -380,8 +459,9 @@ mod tests {
         }
     }
 
-    /// Windows: keys with more chunks than one sizes statement lists are read window
-    /// by window, and a page that the estimates get wrong still costs few statements.
+    /// Windows: keys with more chunks than one head statement lists are read window
+    /// by window, and a page costs one or two statements, even when the estimates are
+    /// wrong.
     #[test]
     fn windows_and_statement_counts() {
         let mut m = Model::default();
@@ -390,23 +470,25 @@ mod tests {
         // Dense keys that never meet: an empty intersection over 31 chunks.
         m.tag("even", (0..1_000_000).filter(|i| i % 2 == 0));
         m.tag("odd", (0..1_000_000).filter(|i| i % 2 == 1));
-        let all = run(find_page(&mut m, "k", &keys(&["spread"]), true, -1, 1_000)).unwrap();
-        assert_eq!(all.len(), 200);
-        m.statements = 0;
-        let none = run(find_page(
-            &mut m,
-            "k",
-            &keys(&["even", "odd"]),
-            true,
-            -1,
-            100,
-        ))
-        .unwrap();
+        let count = |m: &mut Model, k: &[&str], all: bool, after: i64, limit: usize| {
+            m.statements = 0;
+            let found = run(find_page(m, "k", &keys(k), all, after, limit)).unwrap();
+            (found, m.statements)
+        };
+        let (spread, n) = count(&mut m, &["spread"], true, -1, 1_000);
+        assert_eq!(spread.len(), 200);
+        assert_eq!(n, 4, "four windows, every chunk small enough to come along");
+        let (none, n) = count(&mut m, &["even", "odd"], true, -1, 100);
         assert!(none.is_empty());
-        assert!(m.statements <= 3, "{} statements", m.statements);
-        m.statements = 0;
-        let page = run(find_page(&mut m, "k", &keys(&["even"]), true, -1, 100)).unwrap();
+        assert_eq!(n, 2, "the head, then the rest of the window at once");
+        let (page, n) = count(&mut m, &["even"], true, -1, 100);
         assert_eq!(page, (0..100).map(|i| 2 * i).collect::<Vec<_>>());
-        assert_eq!(m.statements, 2, "one sizes and one chunks statement");
+        assert_eq!(n, 1, "the head's first chunk holds the page");
+        let (page, n) = count(&mut m, &["even", "odd"], false, 50, 100);
+        assert_eq!(page, (51..151).collect::<Vec<_>>());
+        assert_eq!(n, 1, "any-of from the first chunks");
+        let (page, n) = count(&mut m, &["odd", "spread"], true, 1 << 18, 3);
+        assert_eq!(page, [(8 << 15) + 5, (9 << 15) + 5, (10 << 15) + 5]);
+        assert!(n <= 2, "{n} statements");
     }
 }
