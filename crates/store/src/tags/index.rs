@@ -134,12 +134,23 @@ fn numbers(list: Option<&str>) -> Result<Vec<i64>> {
         .collect()
 }
 
-/// The chunks statement (`$1` kind, `$2..=$3` chunks, keys from `$4`).
+/// The chunks statement (`$1` kind, `$2..=$3` chunks, keys from `$4`): one row per key,
+/// its chunks' numbers and stored lengths as lists and their stored forms concatenated,
+/// all in chunk order (one row per key rather than per chunk, as the head statement).
+/// SQLite concatenates blobs with `group_concat`, which copies bytes by length (NULs
+/// included) into a text value that the `CAST` turns back into a blob.
 fn chunks_sql(backend: BackendKind, keys: usize) -> String {
+    let concat = match backend {
+        BackendKind::Sqlite => "CAST(group_concat(bits, '' ORDER BY chunk) AS BLOB)",
+        BackendKind::Postgres => "string_agg(bits, ''::bytea ORDER BY chunk)",
+    };
     let arms: Vec<String> = (0..keys)
         .map(|i| {
             format!(
-                "SELECT CAST({i} AS BIGINT) AS i, chunk, bits FROM tag_bits \
+                "SELECT CAST({i} AS BIGINT) AS i, \
+                 string_agg(CAST(chunk AS TEXT), ',' ORDER BY chunk) AS chunks, \
+                 string_agg(CAST(length(bits) AS TEXT), ',' ORDER BY chunk) AS lengths, \
+                 {concat} AS bits FROM tag_bits \
                  WHERE kind = $1 AND key = ${} AND chunk >= $2 AND chunk <= $3",
                 i + 4
             )
@@ -525,19 +536,32 @@ macro_rules! impl_tag_index {
                 hi: i64,
             ) -> Result<Vec<(usize, i64, Vec<u8>)>> {
                 let n = padded_len(keys.len());
-                let mut q =
-                    sqlx::query_as::<_, (i64, i64, Vec<u8>)>(AssertSqlSafe(chunks_sql($backend, n)))
-                        .bind(kind)
-                        .bind(lo)
-                        .bind(hi);
+                type Row = (i64, Option<String>, Option<String>, Option<Vec<u8>>);
+                let mut q = sqlx::query_as::<_, Row>(AssertSqlSafe(chunks_sql($backend, n)))
+                    .bind(kind)
+                    .bind(lo)
+                    .bind(hi);
                 for i in 0..n {
                     q = q.bind(keys.get(i).map(String::as_str));
                 }
-                let rows = q.fetch_all(&mut *self).await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(key, c, bits)| (usize::try_from(key).unwrap_or(usize::MAX), c, bits))
-                    .collect())
+                let mut out = Vec::new();
+                for (key, chunks, lengths, bits) in q.fetch_all(&mut *self).await? {
+                    let key = usize::try_from(key).unwrap_or(usize::MAX);
+                    let bits = bits.unwrap_or_default();
+                    let mut at = 0usize;
+                    for (c, len) in numbers(chunks.as_deref())?.into_iter().zip(numbers(lengths.as_deref())?) {
+                        let end = usize::try_from(len).ok().map(|l| at + l).filter(|&e| e <= bits.len());
+                        let Some(end) = end else {
+                            return Err(StoreError::Corrupt {
+                                column: "tag_bits.bits",
+                                reason: "the concatenated chunks are shorter than their lengths".into(),
+                            });
+                        };
+                        out.push((key, c, bits[at..end].to_vec()));
+                        at = end;
+                    }
+                }
+                Ok(out)
             }
         }
     };

@@ -757,3 +757,73 @@ async fn concurrent_writers_of_one_chunk(ctx: Ctx) {
     );
 }
 store_test!(concurrent_writers_of_one_chunk);
+
+/// Chunks are read back byte for byte, whatever bytes they hold: bitmaps with zero and
+/// 0xff bytes (not valid UTF-8; SQLite concatenates them as text before the cast back
+/// to a blob), offset lists with zero bytes, next to each other in one statement.
+async fn stored_chunks_survive_every_byte(ctx: Ctx) {
+    let s = &ctx.store;
+    // `dense`: chunks 0 and 1 are bitmaps (about 5 000 ids each) with runs of zero bytes
+    // and of 0xff bytes; chunk 2 an offset list with zero high bytes. The head statement
+    // brings chunk 0, the chunks statement concatenates chunks 1 and 2.
+    let mut dense: Vec<i64> = Vec::new();
+    for base in [0, 32_768] {
+        dense.extend((base..base + 4000).filter(|i| !(base + 1000..base + 1200).contains(i)));
+        dense.extend((base + 5000..base + 9000).step_by(3));
+    }
+    dense.extend([65_536, 65_537, 65_768, 98_303]);
+    let other: Vec<i64> = dense.iter().copied().filter(|i| i % 2 == 0).collect();
+    let mut pairs: Vec<(i64, Tag)> = dense.iter().map(|&i| (i, t("dense"))).collect();
+    pairs.extend(other.iter().map(|&i| (i, t("other"))));
+    s.add_tags_bulk("items", &pairs).await.unwrap();
+    assert_eq!(
+        s.find_tagged("items", &ts(&["dense"]), TagMatch::All)
+            .await
+            .unwrap(),
+        dense
+    );
+    assert_eq!(
+        s.find_tagged("items", &ts(&["dense", "other"]), TagMatch::All)
+            .await
+            .unwrap(),
+        other
+    );
+    // A page past the head's chunk reads the chunks statement.
+    let page = s
+        .find_tagged_page(
+            "items",
+            &ts(&["other", "dense"]),
+            TagMatch::All,
+            40_000,
+            Some(3),
+        )
+        .await
+        .unwrap();
+    let want: Vec<i64> = other
+        .iter()
+        .copied()
+        .filter(|&i| i > 40_000)
+        .take(3)
+        .collect();
+    assert_eq!(page, want);
+    assert_eq!(want.len(), 3);
+    let page = s
+        .find_tagged_page(
+            "items",
+            &ts(&["other", "dense"]),
+            TagMatch::Any,
+            39_990,
+            Some(5),
+        )
+        .await
+        .unwrap();
+    let want: Vec<i64> = dense
+        .iter()
+        .copied()
+        .filter(|&i| i > 39_990)
+        .take(5)
+        .collect();
+    assert_eq!(page, want);
+    assert_eq!(want.len(), 5);
+}
+store_test!(stored_chunks_survive_every_byte);
