@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use sqlx::AssertSqlSafe;
 
 use super::chunk::{self, Chunk};
-use super::find::{ChunkSource, Head, WINDOW};
+use super::find::{ChunkSource, Head, INLINE_IDS, WINDOW};
 use crate::backend::BackendKind;
 use crate::error::{Result, StoreError};
 use crate::import::chunks_by_size;
@@ -99,58 +99,30 @@ fn params(first: usize, n: usize) -> String {
 }
 
 /// One arm per key of the head statement (`$1` kind, `$2` first chunk, keys from `$3`):
-/// one row per key, with the numbers and sizes of its next chunks as lists (in chunk
-/// order) and the stored form of the first one. `string_agg(.. ORDER BY ..)` is
-/// PostgreSQL's and SQLite's (3.44 and later; sqlx bundles 3.51).
+/// the key's next chunks with their sizes, and the stored form of the first one and of
+/// the small ones.
 fn head_sql(backend: BackendKind, keys: usize) -> String {
     let arms: Vec<String> = (0..keys)
         .map(|i| {
             let k = i + 3;
             format!(
-                "SELECT CAST({i} AS BIGINT) AS i, \
-                 string_agg(CAST(w.chunk AS TEXT), ',' ORDER BY w.chunk) AS chunks, \
-                 string_agg(CAST(w.n AS TEXT), ',' ORDER BY w.chunk) AS ns, \
-                 (SELECT f.bits FROM tag_bits AS f WHERE f.kind = $1 AND f.key = ${k} \
-                 AND f.chunk >= $2 ORDER BY f.chunk LIMIT 1) AS bits \
-                 FROM (SELECT chunk, n FROM tag_bits WHERE kind = $1 AND key = ${k} \
-                 AND chunk >= $2 ORDER BY chunk LIMIT {WINDOW}) AS w"
+                "SELECT * FROM (SELECT CAST({i} AS BIGINT) AS i, chunk, n, \
+                 CASE WHEN n <= {INLINE_IDS} OR chunk = (SELECT MIN(f.chunk) FROM tag_bits AS f \
+                 WHERE f.kind = $1 AND f.key = ${k} AND f.chunk >= $2) THEN bits END AS bits \
+                 FROM tag_bits WHERE kind = $1 AND key = ${k} AND chunk >= $2 \
+                 ORDER BY chunk LIMIT {WINDOW}) AS a{i}"
             )
         })
         .collect();
     stable_plan(backend, &arms.join(" UNION ALL "), &[2], &[])
 }
 
-/// The numbers in a comma-separated list of the head statement.
-fn numbers(list: Option<&str>) -> Result<Vec<i64>> {
-    list.unwrap_or("")
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse().map_err(|_| StoreError::Corrupt {
-                column: "tag_bits.chunk",
-                reason: format!("`{s}` in a list of chunks is not a number"),
-            })
-        })
-        .collect()
-}
-
-/// The chunks statement (`$1` kind, `$2..=$3` chunks, keys from `$4`): one row per key,
-/// its chunks' numbers and stored lengths as lists and their stored forms concatenated,
-/// all in chunk order (one row per key rather than per chunk, as the head statement).
-/// SQLite concatenates blobs with `group_concat`, which copies bytes by length (NULs
-/// included) into a text value that the `CAST` turns back into a blob.
+/// The chunks statement (`$1` kind, `$2..=$3` chunks, keys from `$4`).
 fn chunks_sql(backend: BackendKind, keys: usize) -> String {
-    let concat = match backend {
-        BackendKind::Sqlite => "CAST(group_concat(bits, '' ORDER BY chunk) AS BLOB)",
-        BackendKind::Postgres => "string_agg(bits, ''::bytea ORDER BY chunk)",
-    };
     let arms: Vec<String> = (0..keys)
         .map(|i| {
             format!(
-                "SELECT CAST({i} AS BIGINT) AS i, \
-                 string_agg(CAST(chunk AS TEXT), ',' ORDER BY chunk) AS chunks, \
-                 string_agg(CAST(length(bits) AS TEXT), ',' ORDER BY chunk) AS lengths, \
-                 {concat} AS bits FROM tag_bits \
+                "SELECT CAST({i} AS BIGINT) AS i, chunk, bits FROM tag_bits \
                  WHERE kind = $1 AND key = ${} AND chunk >= $2 AND chunk <= $3",
                 i + 4
             )
@@ -509,23 +481,24 @@ macro_rules! impl_tag_index {
         impl ChunkSource for $conn {
             async fn head(&mut self, kind: &str, keys: &[String], from: i64) -> Result<Vec<Head>> {
                 let n = padded_len(keys.len());
-                type Row = (i64, Option<String>, Option<String>, Option<Vec<u8>>);
-                let mut q = sqlx::query_as::<_, Row>(AssertSqlSafe(head_sql($backend, n)))
-                    .bind(kind)
-                    .bind(from);
+                let mut q = sqlx::query_as::<_, (i64, i64, i64, Option<Vec<u8>>)>(AssertSqlSafe(
+                    head_sql($backend, n),
+                ))
+                .bind(kind)
+                .bind(from);
                 for i in 0..n {
                     q = q.bind(keys.get(i).map(String::as_str));
                 }
-                let mut out = Vec::new();
-                for (key, chunks, ns, mut first) in q.fetch_all(&mut *self).await? {
-                    let key = usize::try_from(key).unwrap_or(usize::MAX);
-                    let chunks = numbers(chunks.as_deref())?;
-                    let ns = numbers(ns.as_deref())?;
-                    for (chunk, ids) in chunks.into_iter().zip(ns) {
-                        out.push(Head { key, chunk, ids, bits: first.take() });
-                    }
-                }
-                Ok(out)
+                let rows = q.fetch_all(&mut *self).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(key, chunk, ids, bits)| Head {
+                        key: usize::try_from(key).unwrap_or(usize::MAX),
+                        chunk,
+                        ids,
+                        bits,
+                    })
+                    .collect())
             }
 
             async fn chunks(
@@ -536,32 +509,19 @@ macro_rules! impl_tag_index {
                 hi: i64,
             ) -> Result<Vec<(usize, i64, Vec<u8>)>> {
                 let n = padded_len(keys.len());
-                type Row = (i64, Option<String>, Option<String>, Option<Vec<u8>>);
-                let mut q = sqlx::query_as::<_, Row>(AssertSqlSafe(chunks_sql($backend, n)))
-                    .bind(kind)
-                    .bind(lo)
-                    .bind(hi);
+                let mut q =
+                    sqlx::query_as::<_, (i64, i64, Vec<u8>)>(AssertSqlSafe(chunks_sql($backend, n)))
+                        .bind(kind)
+                        .bind(lo)
+                        .bind(hi);
                 for i in 0..n {
                     q = q.bind(keys.get(i).map(String::as_str));
                 }
-                let mut out = Vec::new();
-                for (key, chunks, lengths, bits) in q.fetch_all(&mut *self).await? {
-                    let key = usize::try_from(key).unwrap_or(usize::MAX);
-                    let bits = bits.unwrap_or_default();
-                    let mut at = 0usize;
-                    for (c, len) in numbers(chunks.as_deref())?.into_iter().zip(numbers(lengths.as_deref())?) {
-                        let end = usize::try_from(len).ok().map(|l| at + l).filter(|&e| e <= bits.len());
-                        let Some(end) = end else {
-                            return Err(StoreError::Corrupt {
-                                column: "tag_bits.bits",
-                                reason: "the concatenated chunks are shorter than their lengths".into(),
-                            });
-                        };
-                        out.push((key, c, bits[at..end].to_vec()));
-                        at = end;
-                    }
-                }
-                Ok(out)
+                let rows = q.fetch_all(&mut *self).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(key, c, bits)| (usize::try_from(key).unwrap_or(usize::MAX), c, bits))
+                    .collect())
             }
         }
     };
