@@ -15,9 +15,9 @@
 //! Candidates are combined in order (`&` for all-of, `|` for any-of) until the page is
 //! full. A run is as long as the estimates say the page needs — any-of: the largest
 //! key's size, a lower bound of the union; all-of: the intersection of the chunks at
-//! hand times the other keys' densities, twice — scaled by what the chunks read so far
-//! yielded against their estimates (an empty intersection takes the rest of the
-//! window), and at least [`RUN_BYTES`] of stored chunks, which cost less to read in the
+//! hand times the other keys' densities, twice — scaled by what the candidates seen so
+//! far held against their estimates from sizes alone (an empty intersection takes the
+//! rest of the window), and at least [`RUN_BYTES`] of stored chunks, which cost less to read in the
 //! same statement than in another.
 
 use std::collections::BTreeMap;

@@ -8,10 +8,11 @@
 //! Finds read the tag index (table `tag_bits`, [`index`]): per kind and key, the
 //! records carrying the key or a tag below it, as compressed bitmaps of 32 768
 //! consecutive ids ([`chunk`]). A page of a find reads the sizes of each tag's next
-//! chunks, then the chunks that can hold matches, combined with `&` (all-of) or `|`
-//! (any-of) in memory and read in id order until the page is full ([`find`]). Every
-//! find, hierarchical or not, reads one key per tag, and a page costs about two or
-//! three statements however broad or sparse the result.
+//! chunks (with the first and the small ones), then, if needed, the other chunks that
+//! can hold matches, combined with `&` (all-of) or `|` (any-of) in memory and read in
+//! id order until the page is full ([`find`]). Every find, hierarchical or not, reads
+//! one key per tag, and a page costs one or two statements per window of 64 chunks,
+//! however broad or sparse the result.
 //!
 //! Kinds are free-form names: `users` and `groups` are cleaned up when a user or group
 //! is deleted; an application's own kinds need no registration.
