@@ -47,9 +47,13 @@ pub(crate) trait ChunkSource {
     /// of those with at most [`INLINE_IDS`] ids.
     async fn head(&mut self, kind: &str, keys: &[String], from: i64) -> Result<Vec<Head>>;
 
+    /// Whether [`ChunkSource::holding`] tests ids inside the database (PostgreSQL); where
+    /// it does not (SQLite: in process, reading a bitmap costs less than testing ids one
+    /// by one), all-of runs read every missing chunk in one statement.
+    fn tests_inside(&self) -> bool;
+
     /// Which of `ids` (ascending) carry `key`, tested inside the database; `None` where
-    /// the backend reads chunks instead (SQLite: in process, reading a bitmap costs less
-    /// than testing ids one by one).
+    /// the backend does not.
     async fn holding(&mut self, kind: &str, key: &str, ids: &[i64]) -> Result<Option<Vec<i64>>>;
 
     /// The stored chunks `lo..=hi` of each of `keys` (by its index).
@@ -265,7 +269,7 @@ async fn fetch<S: ChunkSource>(
     run: &mut [Slot],
     all: bool,
 ) -> Result<()> {
-    let dense: Vec<usize> = if all {
+    let dense: Vec<usize> = if all && src.tests_inside() {
         (0..keys.len())
             .filter(|&k| {
                 let mut missing = run
@@ -446,6 +450,10 @@ mod tests {
                 }
             }
             Ok(out)
+        }
+
+        fn tests_inside(&self) -> bool {
+            self.probes
         }
 
         async fn holding(&mut self, _: &str, key: &str, ids: &[i64]) -> Result<Option<Vec<i64>>> {

@@ -479,6 +479,10 @@ macro_rules! impl_tag_index {
         }
 
         impl ChunkSource for $conn {
+            fn tests_inside(&self) -> bool {
+                $backend == BackendKind::Postgres
+            }
+
             async fn holding(&mut self, kind: &str, key: &str, ids: &[i64]) -> Result<Option<Vec<i64>>> {
                 Holding::holding(self, kind, key, ids).await
             }
