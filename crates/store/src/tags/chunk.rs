@@ -20,7 +20,7 @@ const WORDS: usize = IDS / 64;
 /// The stored size of a bitmap chunk.
 const BITMAP_BYTES: usize = IDS / 8;
 /// Chunks with at least this many ids are stored as the bitmap.
-pub(crate) const BITMAP_FROM: usize = BITMAP_BYTES / 2;
+const BITMAP_FROM: usize = BITMAP_BYTES / 2;
 
 /// The chunk of `id` and its offset there.
 pub(crate) fn split(id: i64) -> (i64, u16) {
@@ -110,11 +110,6 @@ impl Chunk {
         let had = self.words[w] & bit != 0;
         self.words[w] &= !bit;
         had
-    }
-
-    /// Whether the chunk holds `offset`.
-    pub(crate) fn contains(&self, offset: u16) -> bool {
-        self.words[usize::from(offset) / 64] & (1u64 << (offset % 64)) != 0
     }
 
     /// Keeps the ids that `other` also holds.
@@ -238,7 +233,6 @@ mod tests {
     fn set_operations_and_ordered_offsets() {
         let mut a = chunk(&[1, 64, 65, 200, 32_767]);
         assert!(!a.insert(64));
-        assert!(a.contains(64) && a.contains(32_767) && !a.contains(63));
         assert!(a.remove(65));
         assert!(!a.remove(65));
         assert_eq!(a.offsets(0).collect::<Vec<_>>(), [1, 64, 200, 32_767]);

@@ -25,11 +25,6 @@ use std::collections::BTreeMap;
 use super::chunk::{self, Chunk};
 use crate::error::{Result, StoreError};
 
-/// All-of runs test at most this many candidates inside the database (8 bytes each in
-/// one statement, within the store's 12 KiB of parameters) instead of reading the
-/// bitmaps of the dense keys.
-const PROBE_MAX: usize = 1024;
-
 /// How many chunks of each key a head statement lists.
 pub(crate) const WINDOW: usize = 64;
 
@@ -46,15 +41,6 @@ pub(crate) trait ChunkSource {
     /// `from` on, ascending, with their sizes, and the stored form of the first one and
     /// of those with at most [`INLINE_IDS`] ids.
     async fn head(&mut self, kind: &str, keys: &[String], from: i64) -> Result<Vec<Head>>;
-
-    /// Whether [`ChunkSource::holding`] tests ids inside the database (PostgreSQL); where
-    /// it does not (SQLite: in process, reading a bitmap costs less than testing ids one
-    /// by one), all-of runs read every missing chunk in one statement.
-    fn tests_inside(&self) -> bool;
-
-    /// Which of `ids` (ascending) carry `key`, tested inside the database; `None` where
-    /// the backend does not.
-    async fn holding(&mut self, kind: &str, key: &str, ids: &[i64]) -> Result<Option<Vec<i64>>>;
 
     /// The stored chunks `lo..=hi` of each of `keys` (by its index).
     async fn chunks(
@@ -173,7 +159,7 @@ pub(crate) async fn find_page<S: ChunkSource>(
             if slots[i].missing().next().is_some() {
                 let scale = if expected > 0.0 { held / expected } else { 1.0 };
                 let len = run_length(&slots[i..], limit - out.len(), all, scale, share);
-                fetch(src, kind, keys, &mut slots[i..i + len], all).await?;
+                fetch(src, kind, keys, &mut slots[i..i + len]).await?;
             }
             let slot = &mut slots[i];
             expected += slot.guess(all) * share(slot.chunk);
@@ -258,114 +244,19 @@ fn run_length(
     n.max(1)
 }
 
-/// Reads what `run` lacks: the missing chunks, except that an all-of run whose dense
-/// keys (every missing chunk a bitmap) would be read only to test a few candidates
-/// first reads the other keys' chunks, intersects, and asks the database which of the
-/// at most [`PROBE_MAX`] candidates left carry each dense key (where the backend can).
+/// Reads the missing chunks of `run` (one statement, the keys that lack some).
 async fn fetch<S: ChunkSource>(
     src: &mut S,
     kind: &str,
     keys: &[String],
     run: &mut [Slot],
-    all: bool,
-) -> Result<()> {
-    let dense: Vec<usize> = if all && src.tests_inside() {
-        (0..keys.len())
-            .filter(|&k| {
-                let mut missing = run
-                    .iter()
-                    .filter_map(|s| s.cells[k].as_ref().filter(|c| c.bits.is_none()))
-                    .peekable();
-                missing.peek().is_some() && missing.all(|c| c.ids >= chunk::BITMAP_FROM as i64)
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    if !dense.is_empty() && dense.len() < keys.len() {
-        let others: Vec<usize> = (0..keys.len()).filter(|k| !dense.contains(k)).collect();
-        read_chunks(src, kind, keys, run, &others).await?;
-        // The candidates: what the other keys' chunks have in common, per slot.
-        let mut candidates: Vec<Vec<i64>> = Vec::with_capacity(run.len());
-        for s in run.iter() {
-            let mut common: Option<Chunk> = None;
-            for k in &others {
-                if let Some(b) = s.cells[*k].as_ref().and_then(|c| c.bits.as_ref()) {
-                    match &mut common {
-                        None => common = Some(b.clone()),
-                        Some(c) => c.intersect(b),
-                    }
-                }
-            }
-            let ids = common.map_or_else(Vec::new, |c| {
-                c.offsets(0).map(|o| chunk::join(s.chunk, o)).collect()
-            });
-            candidates.push(ids);
-        }
-        if candidates.iter().map(Vec::len).sum::<usize>() <= PROBE_MAX {
-            for &k in &dense {
-                let ids: Vec<i64> = run
-                    .iter()
-                    .zip(&candidates)
-                    .filter(|(s, _)| s.cells[k].as_ref().is_some_and(|c| c.bits.is_none()))
-                    .flat_map(|(_, ids)| ids.iter().copied())
-                    .collect();
-                let held = if ids.is_empty() {
-                    Some(Vec::new())
-                } else {
-                    src.holding(kind, &keys[k], &ids).await?
-                };
-                let Some(held) = held else { break };
-                // The dense key's chunks, as far as the candidates go: intersecting with
-                // them gives what the whole chunks would.
-                for s in run.iter_mut() {
-                    if let Some(cell) = s.cells[k].as_mut().filter(|c| c.bits.is_none()) {
-                        cell.bits = Some(Chunk::empty());
-                    }
-                }
-                for id in held {
-                    let (c, offset) = chunk::split(id);
-                    if let Ok(at) = run.binary_search_by(|s| s.chunk.cmp(&c))
-                        && let Some(Some(cell)) = run[at].cells.get_mut(k)
-                        && let Some(bits) = cell.bits.as_mut()
-                    {
-                        bits.insert(offset);
-                    }
-                }
-            }
-        }
-    }
-    let all_keys: Vec<usize> = (0..keys.len()).collect();
-    read_chunks(src, kind, keys, run, &all_keys).await?;
-    // A chunk the head listed and the table no longer has (a concurrent write) is
-    // taken as empty.
-    for s in run.iter_mut() {
-        for cell in s.cells.iter_mut().flatten() {
-            cell.bits.get_or_insert_with(Chunk::empty);
-        }
-    }
-    Ok(())
-}
-
-/// Reads the missing chunks of `run` of the keys `among` (one statement, the keys that
-/// lack some; none when none do).
-async fn read_chunks<S: ChunkSource>(
-    src: &mut S,
-    kind: &str,
-    keys: &[String],
-    run: &mut [Slot],
-    among: &[usize],
 ) -> Result<()> {
     let mut wanted: Vec<usize> = run
         .iter()
         .flat_map(|s| s.missing().map(|(k, _)| k))
-        .filter(|k| among.contains(k))
         .collect();
     wanted.sort_unstable();
     wanted.dedup();
-    if wanted.is_empty() {
-        return Ok(());
-    }
     let names: Vec<String> = wanted.iter().map(|&k| keys[k].clone()).collect();
     let (Some(lo), Some(hi)) = (run.first().map(|s| s.chunk), run.last().map(|s| s.chunk)) else {
         return Ok(());
@@ -379,12 +270,11 @@ async fn read_chunks<S: ChunkSource>(
             cell.bits = Some(decode(&bytes)?);
         }
     }
-    // What the statement did not return is not there (a concurrent write).
+    // A chunk the head listed and the table no longer has (a concurrent write) is
+    // taken as empty.
     for s in run.iter_mut() {
-        for k in &wanted {
-            if let Some(cell) = s.cells[*k].as_mut() {
-                cell.bits.get_or_insert_with(Chunk::empty);
-            }
+        for cell in s.cells.iter_mut().flatten() {
+            cell.bits.get_or_insert_with(Chunk::empty);
         }
     }
     Ok(())
@@ -416,9 +306,6 @@ mod tests {
     struct Model {
         chunks: BTreeMap<(String, i64), Chunk>,
         statements: usize,
-        /// Whether the model tests candidates itself (as PostgreSQL does).
-        probes: bool,
-        chunk_statements: usize,
     }
 
     impl Model {
@@ -452,28 +339,6 @@ mod tests {
             Ok(out)
         }
 
-        fn tests_inside(&self) -> bool {
-            self.probes
-        }
-
-        async fn holding(&mut self, _: &str, key: &str, ids: &[i64]) -> Result<Option<Vec<i64>>> {
-            if !self.probes {
-                return Ok(None);
-            }
-            self.statements += 1;
-            Ok(Some(
-                ids.iter()
-                    .copied()
-                    .filter(|&id| {
-                        let (c, o) = chunk::split(id);
-                        self.chunks
-                            .get(&(key.to_owned(), c))
-                            .is_some_and(|b| b.contains(o))
-                    })
-                    .collect(),
-            ))
-        }
-
         async fn chunks(
             &mut self,
             _: &str,
@@ -482,7 +347,6 @@ mod tests {
             hi: i64,
         ) -> Result<Vec<(usize, i64, Vec<u8>)>> {
             self.statements += 1;
-            self.chunk_statements += 1;
             let mut out = Vec::new();
             for (i, k) in keys.iter().enumerate() {
                 for ((_, c), bits) in self.chunks.range((k.clone(), lo)..=(k.clone(), hi)) {
@@ -545,11 +409,7 @@ mod tests {
             (&["none"], false),
             (&["every"], true),
         ];
-        for (probes, (q, all)) in [false, true]
-            .into_iter()
-            .flat_map(|p| queries.iter().map(move |q| (p, q)))
-        {
-            m.probes = probes;
+        for (q, all) in queries {
             let k = keys(q);
             let want: Vec<i64> = ids
                 .iter()
@@ -627,18 +487,6 @@ mod tests {
         let (page, n) = count(&mut m, &["even", "odd"], false, 50, 100);
         assert_eq!(page, (51..151).collect::<Vec<_>>());
         assert_eq!(n, 1, "any-of from the first chunks");
-        // A sparse key (inline) and a dense one that never meet: with probes the dense
-        // key's bitmaps are not read, its candidates are tested.
-        m.tag("thousands", (0..1_000_000).filter(|i| i % 1000 == 0));
-        for probes in [false, true] {
-            m.probes = probes;
-            m.chunk_statements = 0;
-            let (none, n) = count(&mut m, &["thousands", "odd"], true, -1, 100);
-            assert!(none.is_empty());
-            assert_eq!(n, 2, "probes: {probes}");
-            assert_eq!(m.chunk_statements, usize::from(!probes), "probes: {probes}");
-        }
-        m.probes = false;
         let (page, n) = count(&mut m, &["odd", "spread"], true, 1 << 18, 3);
         assert_eq!(page, [(8 << 15) + 5, (9 << 15) + 5, (10 << 15) + 5]);
         assert!(n <= 2, "{n} statements");

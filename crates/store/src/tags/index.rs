@@ -479,14 +479,6 @@ macro_rules! impl_tag_index {
         }
 
         impl ChunkSource for $conn {
-            fn tests_inside(&self) -> bool {
-                $backend == BackendKind::Postgres
-            }
-
-            async fn holding(&mut self, kind: &str, key: &str, ids: &[i64]) -> Result<Option<Vec<i64>>> {
-                Holding::holding(self, kind, key, ids).await
-            }
-
             async fn head(&mut self, kind: &str, keys: &[String], from: i64) -> Result<Vec<Head>> {
                 let n = padded_len(keys.len());
                 let mut q = sqlx::query_as::<_, (i64, i64, i64, Option<Vec<u8>>)>(AssertSqlSafe(
@@ -533,61 +525,6 @@ macro_rules! impl_tag_index {
             }
         }
     };
-}
-
-/// Tests record ids against a key inside the database (see [`ChunkSource::holding`]).
-trait Holding {
-    async fn holding(&mut self, kind: &str, key: &str, ids: &[i64]) -> Result<Option<Vec<i64>>>;
-}
-
-impl Holding for sqlx::SqliteConnection {
-    async fn holding(&mut self, _: &str, _: &str, _: &[i64]) -> Result<Option<Vec<i64>>> {
-        // In process, reading a chunk costs less than testing ids one by one.
-        Ok(None)
-    }
-}
-
-impl Holding for sqlx::PgConnection {
-    /// `get_bit` on the stored bitmaps (bit `o % 8` of byte `o / 8`, as PostgreSQL
-    /// numbers a bytea's bits); a chunk that is an offset list by now (a concurrent
-    /// write) comes back whole and is tested here.
-    async fn holding(&mut self, kind: &str, key: &str, ids: &[i64]) -> Result<Option<Vec<i64>>> {
-        let bitmap = chunk::IDS / 8;
-        let mask = chunk::IDS - 1;
-        let shift = chunk::SHIFT;
-        let sql = format!(
-            "SELECT c.id, CASE WHEN length(b.bits) <> {bitmap} THEN b.bits END AS bits \
-             FROM unnest(CAST($3 AS BIGINT[])) AS c(id) \
-             JOIN tag_bits AS b ON b.kind = $1 AND b.key = $2 AND b.chunk = (c.id >> {shift}) \
-             WHERE CASE WHEN length(b.bits) = {bitmap} THEN get_bit(b.bits, c.id & {mask}) = 1 \
-             ELSE true END"
-        );
-        let rows: Vec<(i64, Option<Vec<u8>>)> = sqlx::query_as(AssertSqlSafe(sql))
-            .bind(kind)
-            .bind(key)
-            .bind(ids)
-            .fetch_all(&mut *self)
-            .await?;
-        let mut held = Vec::with_capacity(rows.len());
-        for (id, bits) in rows {
-            let has = match bits {
-                None => true,
-                Some(b) => {
-                    let (_, offset) = chunk::split(id);
-                    let c = Chunk::decode(&b).map_err(|reason| StoreError::Corrupt {
-                        column: "tag_bits.bits",
-                        reason: reason.to_owned(),
-                    })?;
-                    c.contains(offset)
-                }
-            };
-            if has {
-                held.push(id);
-            }
-        }
-        held.sort_unstable();
-        Ok(Some(held))
-    }
 }
 
 // SQLite: `BEGIN IMMEDIATE` holds the database's write lock for the whole transaction.
