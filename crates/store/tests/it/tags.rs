@@ -759,8 +759,9 @@ async fn concurrent_writers_of_one_chunk(ctx: Ctx) {
 store_test!(concurrent_writers_of_one_chunk);
 
 /// Chunks are read back byte for byte, whatever bytes they hold: bitmaps with zero and
-/// 0xff bytes (not valid UTF-8; SQLite concatenates them as text before the cast back
-/// to a blob), offset lists with zero bytes, next to each other in one statement.
+/// 0xff bytes, offset lists with zero bytes, through the head statement and the chunks
+/// statement. (Written when the chunks statement concatenated blobs, which SQLite does
+/// as text; kept as a round-trip test of both statements.)
 async fn stored_chunks_survive_every_byte(ctx: Ctx) {
     let s = &ctx.store;
     // `dense`: chunks 0 and 1 are bitmaps (about 5 000 ids each) with runs of zero bytes
