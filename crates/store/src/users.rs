@@ -280,12 +280,30 @@ impl Store {
     /// this store and deletes their one-time action tokens, in one transaction audited as
     /// `password_invalidated`. An administrator's "force password reset".
     pub async fn invalidate_password(&self, id: i64) -> Result<()> {
+        self.replace_password_hash(id, None, |id, sessions| {
+            AuditEvent::new("password_invalidated")
+                .user(id)
+                .details(json!({"sessions_ended": sessions}))
+        })
+        .await
+    }
+
+    /// Sets (or, with `None`, removes) user `id`'s password hash and, in the same
+    /// transaction, deletes the user's one-time action tokens and the sessions kept in
+    /// this store, audited with `event(id, sessions ended)`.
+    async fn replace_password_hash(
+        &self,
+        id: i64,
+        hash: Option<&str>,
+        event: fn(i64, u64) -> AuditEvent,
+    ) -> Result<()> {
         let now = self.now_unix();
         self.retry(|| async {
             on_pool!(&self.inner.backend, pool => {
                 let mut tx = pool.begin_write().await?;
-                let n = sqlx::query("UPDATE users SET password_hash = NULL, updated_at = $2 WHERE id = $1")
+                let n = sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
                     .bind(id)
+                    .bind(hash)
                     .bind(now)
                     .execute(&mut *tx)
                     .await?
@@ -302,9 +320,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
-                self.audit_in(&mut *tx, AuditEvent::new("password_invalidated")
-                    .user(id)
-                    .details(json!({"sessions_ended": sessions}))).await?;
+                self.audit_in(&mut *tx, event(id, sessions)).await?;
                 tx.commit().await?;
                 Ok(())
             })
@@ -412,32 +428,8 @@ impl Store {
     /// this store (a stolen session dies with the old password; sessions kept in Redis are
     /// revoked with `SessionManager::revoke_user` in `portcullis-web`).
     pub async fn set_password_hash(&self, id: i64, hash: &str) -> Result<()> {
-        let now = self.now_unix();
-        self.retry(|| async {
-            on_pool!(&self.inner.backend, pool => {
-                let mut tx = pool.begin_write().await?;
-                let n = sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
-                    .bind(id)
-                    .bind(hash)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                if n == 0 {
-                    return Err(StoreError::not_found(format!("user {id}")));
-                }
-                sqlx::query("DELETE FROM action_tokens WHERE user_id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                    .bind(id.to_string())
-                    .execute(&mut *tx)
-                    .await?;
-                self.audit_in(&mut *tx, AuditEvent::new("password_changed").user(id)).await?;
-                tx.commit().await?;
-                Ok(())
-            })
+        self.replace_password_hash(id, Some(hash), |id, _| {
+            AuditEvent::new("password_changed").user(id)
         })
         .await
     }
