@@ -731,6 +731,19 @@ pub(crate) async fn verify_email(
     Ok(Verified::Account)
 }
 
+/// The account a requested link (reset, sign-in) is mailed for, with its address: the
+/// account with that e-mail, unless it is blocked or has no address. `None` is not told
+/// to the requester (no account enumeration).
+async fn mail_recipient(ctx: &Ctx, email: &str) -> Result<Option<(User, String)>, ApiError> {
+    let user = ctx
+        .store
+        .get_user_by_email(email)
+        .await
+        .map_err(store_err)?
+        .filter(|u| u.status != UserStatus::Blocked);
+    Ok(user.and_then(|u| u.email.clone().map(|e| (u, e))))
+}
+
 /// Mails a reset link when the address has an (unblocked) account; answers the same
 /// either way.
 pub(crate) async fn request_reset(
@@ -739,13 +752,7 @@ pub(crate) async fn request_reset(
     r: ResetRequestIn,
 ) -> Result<(), ApiError> {
     Checks::default().email("email", &r.email).finish()?;
-    let user = ctx
-        .store
-        .get_user_by_email(&r.email)
-        .await
-        .map_err(store_err)?
-        .filter(|u| u.status != UserStatus::Blocked);
-    match user.as_ref().and_then(|u| u.email.clone().map(|e| (u, e))) {
+    match mail_recipient(ctx, &r.email).await? {
         Some((user, email)) => {
             let token = ctx
                 .store
@@ -832,13 +839,7 @@ pub(crate) async fn request_magic_link(
         return Err(magic_links_disabled());
     }
     Checks::default().email("email", &r.email).finish()?;
-    let user = ctx
-        .store
-        .get_user_by_email(&r.email)
-        .await
-        .map_err(store_err)?
-        .filter(|u| u.status != UserStatus::Blocked);
-    match user.as_ref().and_then(|u| u.email.clone().map(|e| (u, e))) {
+    match mail_recipient(ctx, &r.email).await? {
         Some((user, email)) => {
             let token = ctx
                 .store
