@@ -32,6 +32,15 @@ pub(crate) fn join(chunk: i64, offset: u16) -> i64 {
     (chunk << SHIFT) | i64::from(offset)
 }
 
+/// The size of the stored form of a chunk of `ids` ids.
+pub(crate) fn stored_len(ids: usize) -> usize {
+    if ids >= BITMAP_FROM {
+        BITMAP_BYTES
+    } else {
+        2 * ids
+    }
+}
+
 /// The record ids of one chunk of one key.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Chunk {
@@ -77,7 +86,7 @@ impl Chunk {
         Ok(c)
     }
 
-    /// The stored form (see the module documentation).
+    /// The stored form (see the module documentation), [`stored_len`] bytes.
     pub(crate) fn encode(&self) -> Vec<u8> {
         let n = self.len() as usize;
         if n >= BITMAP_FROM {
@@ -214,6 +223,8 @@ mod tests {
 
         let fewer = chunk(&most[..BITMAP_FROM - 1]);
         assert_eq!(fewer.encode().len(), 2 * (BITMAP_FROM - 1));
+        assert_eq!(stored_len(BITMAP_FROM - 1), fewer.encode().len());
+        assert_eq!(stored_len(BITMAP_FROM), c.encode().len());
         assert!(Chunk::decode(&[]).unwrap().is_empty());
     }
 

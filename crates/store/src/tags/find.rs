@@ -113,12 +113,8 @@ impl Slot {
     }
 }
 
-/// The stored size of a chunk of `ids` ids.
-fn stored_bytes(ids: i64) -> usize {
-    usize::try_from(ids).map_or(0, |n| (2 * n).min(chunk::IDS / 8))
-}
-
-fn decode(bytes: &[u8]) -> Result<Chunk> {
+/// A stored chunk, or [`StoreError::Corrupt`] when the bytes are not one.
+pub(crate) fn decode(bytes: &[u8]) -> Result<Chunk> {
     Chunk::decode(bytes).map_err(|reason| StoreError::Corrupt {
         column: "tag_bits.bits",
         reason: reason.to_owned(),
@@ -239,7 +235,10 @@ fn run_length(
         }
         n += 1;
         sum += s.expected(all) * scale * share(s.chunk);
-        bytes += s.missing().map(|(_, c)| stored_bytes(c.ids)).sum::<usize>();
+        bytes += s
+            .missing()
+            .map(|(_, c)| usize::try_from(c.ids).map_or(0, chunk::stored_len))
+            .sum::<usize>();
     }
     n.max(1)
 }

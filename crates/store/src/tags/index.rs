@@ -14,9 +14,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use sqlx::AssertSqlSafe;
 
 use super::chunk::{self, Chunk};
-use super::find::{ChunkSource, Head, INLINE_IDS, WINDOW};
+use super::find::{ChunkSource, Head, INLINE_IDS, WINDOW, decode};
 use crate::backend::BackendKind;
-use crate::error::{Result, StoreError};
+use crate::error::Result;
 use crate::import::chunks_by_size;
 
 /// Keys per statement when reading or deleting a chunk's rows.
@@ -147,8 +147,9 @@ trait Rows {
     /// Clears record `id`'s bits under `gone` (tags removed) that none of its remaining
     /// tags covers.
     async fn clear_uncovered(&mut self, kind: &str, id: i64, gone: &[String]) -> Result<()>;
-    /// Writes a finished key's rows (the rebuild; the table holds none of them).
-    async fn write_rows(&mut self, done: &Finished) -> Result<u64>;
+    /// Writes index rows `(key, chunk, ids, stored form)` of `kind`, replacing those
+    /// present.
+    async fn upsert_rows(&mut self, kind: &str, rows: &[(&str, i64, i64, Vec<u8>)]) -> Result<()>;
 }
 
 /// The index's writes, inside a write transaction.
@@ -227,14 +228,11 @@ macro_rules! impl_tag_index {
                         }
                         stored.extend(q.fetch_all(&mut *self).await?);
                     }
-                    let mut upserts: Vec<(&str, i64, Vec<u8>)> = Vec::new();
+                    let mut upserts: Vec<(&str, i64, i64, Vec<u8>)> = Vec::new();
                     let mut deletes: Vec<&str> = Vec::new();
                     for (key, ops) in &per_key {
                         let mut bits = match stored.get(*key) {
-                            Some(b) => Chunk::decode(b).map_err(|reason| StoreError::Corrupt {
-                                column: "tag_bits.bits",
-                                reason: reason.to_owned(),
-                            })?,
+                            Some(b) => decode(b)?,
                             None => Chunk::empty(),
                         };
                         let mut changed = false;
@@ -250,34 +248,10 @@ macro_rules! impl_tag_index {
                                 deletes.push(key);
                             }
                         } else if changed {
-                            upserts.push((key, i64::from(bits.len()), bits.encode()));
+                            upserts.push((key, c, i64::from(bits.len()), bits.encode()));
                         }
                     }
-                    for rows in chunks_by_size(&upserts, KEYS_PER_STATEMENT, |(k, _, b)| {
-                        k.len() + b.len() + 16
-                    }) {
-                        let values: Vec<String> = (0..rows.len())
-                            .map(|i| format!("($1, ${}, $2, ${}, ${})", 3 * i + 3, 3 * i + 4, 3 * i + 5))
-                            .collect();
-                        let integers: Vec<usize> = (0..rows.len()).map(|i| 3 * i + 4).chain([2]).collect();
-                        let blobs: Vec<usize> = (0..rows.len()).map(|i| 3 * i + 5).collect();
-                        let sql = stable_plan(
-                            $backend,
-                            &format!(
-                                "INSERT INTO tag_bits (kind, key, chunk, n, bits) VALUES {} \
-                                 ON CONFLICT (kind, key, chunk) DO UPDATE \
-                                 SET n = excluded.n, bits = excluded.bits",
-                                values.join(", ")
-                            ),
-                            &integers,
-                            &blobs,
-                        );
-                        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(kind).bind(c);
-                        for (key, n, bytes) in rows {
-                            q = q.bind(*key).bind(*n).bind(bytes.as_slice());
-                        }
-                        q.execute(&mut *self).await?;
-                    }
+                    self.upsert_rows(kind, &upserts).await?;
                     for batch in chunks_by_size(&deletes, KEYS_PER_STATEMENT, |k| k.len() + 8) {
                         let n = padded_len(batch.len());
                         let sql = stable_plan(
@@ -326,38 +300,32 @@ macro_rules! impl_tag_index {
                 }
                 self.apply_bits(kind, BTreeMap::from([(c, per_key)])).await
             }
-            /// Writes a finished key's rows (the rebuild; the table holds none of them).
-            async fn write_rows(&mut self, done: &Finished) -> Result<u64> {
-                let rows: Vec<(i64, i64, Vec<u8>)> = done
-                    .chunks
-                    .iter()
-                    .map(|(c, bits)| (*c, i64::from(bits.len()), bits.encode()))
-                    .collect();
-                for batch in chunks_by_size(&rows, KEYS_PER_STATEMENT, |(_, _, b)| b.len() + 24) {
+            async fn upsert_rows(&mut self, kind: &str, rows: &[(&str, i64, i64, Vec<u8>)]) -> Result<()> {
+                for batch in chunks_by_size(rows, KEYS_PER_STATEMENT, |(k, _, _, b)| k.len() + b.len() + 24) {
                     let values: Vec<String> = (0..batch.len())
-                        .map(|i| format!("($1, $2, ${}, ${}, ${})", 3 * i + 3, 3 * i + 4, 3 * i + 5))
+                        .map(|i| format!("($1, ${}, ${}, ${}, ${})", 4 * i + 2, 4 * i + 3, 4 * i + 4, 4 * i + 5))
                         .collect();
                     let integers: Vec<usize> =
-                        (0..batch.len()).flat_map(|i| [3 * i + 3, 3 * i + 4]).collect();
-                    let blobs: Vec<usize> = (0..batch.len()).map(|i| 3 * i + 5).collect();
+                        (0..batch.len()).flat_map(|i| [4 * i + 3, 4 * i + 4]).collect();
+                    let blobs: Vec<usize> = (0..batch.len()).map(|i| 4 * i + 5).collect();
                     let sql = stable_plan(
                         $backend,
                         &format!(
-                            "INSERT INTO tag_bits (kind, key, chunk, n, bits) VALUES {}",
+                            "INSERT INTO tag_bits (kind, key, chunk, n, bits) VALUES {} \
+                             ON CONFLICT (kind, key, chunk) DO UPDATE \
+                             SET n = excluded.n, bits = excluded.bits",
                             values.join(", ")
                         ),
                         &integers,
                         &blobs,
                     );
-                    let mut q = sqlx::query(AssertSqlSafe(sql))
-                        .bind(done.kind.as_str())
-                        .bind(done.key.as_str());
-                    for (c, n, bytes) in batch {
-                        q = q.bind(*c).bind(*n).bind(bytes.as_slice());
+                    let mut q = sqlx::query(AssertSqlSafe(sql)).bind(kind);
+                    for (key, c, n, bytes) in batch {
+                        q = q.bind(*key).bind(*c).bind(*n).bind(bytes.as_slice());
                     }
                     q.execute(&mut *self).await?;
                 }
-                Ok(rows.len() as u64)
+                Ok(())
             }
         }
 
@@ -466,13 +434,17 @@ macro_rules! impl_tag_index {
                         .await?;
                     for (key, id) in &found {
                         for done in rebuild.add(kind, key, *id) {
-                            written += self.write_rows(&done).await?;
+                            let rows = done.rows();
+                            self.upsert_rows(&done.kind, &rows).await?;
+                            written += rows.len() as u64;
                         }
                     }
                     at = end;
                 }
                 for done in rebuild.finish() {
-                    written += self.write_rows(&done).await?;
+                    let rows = done.rows();
+                    self.upsert_rows(&done.kind, &rows).await?;
+                    written += rows.len() as u64;
                 }
                 Ok(written)
             }
@@ -542,6 +514,16 @@ struct Finished {
     kind: String,
     key: String,
     chunks: BTreeMap<i64, Chunk>,
+}
+
+impl Finished {
+    /// The key's index rows.
+    fn rows(&self) -> Vec<(&str, i64, i64, Vec<u8>)> {
+        self.chunks
+            .iter()
+            .map(|(c, bits)| (self.key.as_str(), *c, i64::from(bits.len()), bits.encode()))
+            .collect()
+    }
 }
 
 /// The rebuild's state: the keys open at the current tag row (its key and ancestors).
