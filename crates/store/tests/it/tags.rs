@@ -13,6 +13,25 @@ fn ts(list: &[&str]) -> Vec<Tag> {
     list.iter().map(|s| t(s)).collect()
 }
 
+/// Every id of a find of kind `items`, read in pages of `limit` (each page at most
+/// `limit` ids), each page after the last id of the one before.
+async fn walk(s: &portcullis_store::Store, tags: &[Tag], mode: TagMatch, limit: u32) -> Vec<i64> {
+    let mut after = i64::MIN;
+    let mut paged = Vec::new();
+    loop {
+        let page = s
+            .find_tagged_page("items", tags, mode, after, Some(limit))
+            .await
+            .unwrap();
+        assert!(page.len() <= limit as usize);
+        let Some(&last) = page.last() else {
+            return paged;
+        };
+        paged.extend(page);
+        after = last;
+    }
+}
+
 async fn add_get_remove(ctx: Ctx) {
     let s = &ctx.store;
     assert_eq!(
@@ -278,20 +297,7 @@ async fn pages_are_slices_of_the_full_result(ctx: Ctx) {
         let tags = ts(tags);
         let full = s.find_tagged("items", &tags, mode).await.unwrap();
         for limit in [1u32, 7, 100, 1000] {
-            let mut after = i64::MIN;
-            let mut paged = Vec::new();
-            loop {
-                let page = s
-                    .find_tagged_page("items", &tags, mode, after, Some(limit))
-                    .await
-                    .unwrap();
-                assert!(page.len() <= limit as usize);
-                let Some(last) = page.last().copied() else {
-                    break;
-                };
-                paged.extend(page);
-                after = last;
-            }
+            let paged = walk(s, &tags, mode, limit).await;
             assert_eq!(paged, full, "{tags:?} {mode:?} by {limit}");
         }
         // A page from the middle.
@@ -395,20 +401,7 @@ async fn finds_match_a_model(ctx: Ctx) {
             if limit == 1 && expected.len() > 400 {
                 continue;
             }
-            let mut after = i64::MIN;
-            let mut paged = Vec::new();
-            loop {
-                let page = s
-                    .find_tagged_page("items", &tags, *mode, after, Some(limit))
-                    .await
-                    .unwrap();
-                assert!(page.len() <= limit as usize);
-                let Some(last) = page.last().copied() else {
-                    break;
-                };
-                paged.extend(page);
-                after = last;
-            }
+            let paged = walk(s, &tags, *mode, limit).await;
             assert_eq!(paged, expected, "{query:?} {mode:?} by {limit}");
         }
         // A cursor that is not itself a match (between two matches).
@@ -504,20 +497,7 @@ async fn pages_over_many_keys_and_selective_all_of(ctx: Ctx) {
             if limit == 1 && expected.len() > 500 {
                 continue;
             }
-            let mut after = i64::MIN;
-            let mut paged = Vec::new();
-            loop {
-                let page = s
-                    .find_tagged_page("items", &tags, *mode, after, Some(limit))
-                    .await
-                    .unwrap();
-                assert!(page.len() <= limit as usize);
-                let Some(last) = page.last().copied() else {
-                    break;
-                };
-                paged.extend(page);
-                after = last;
-            }
+            let paged = walk(s, &tags, *mode, limit).await;
             assert_eq!(paged, expected, "{query:?} {mode:?} by {limit}");
         }
         // Cursors that are not matches, near the end (where few-key lists run out).
@@ -589,17 +569,7 @@ async fn check_finds(
                 .collect();
             let whole = s.find_tagged("items", &tags, mode).await.unwrap();
             assert_eq!(whole, want, "{what}: {q:?} {mode:?}");
-            let mut paged = Vec::new();
-            let mut after = i64::MIN;
-            loop {
-                let page = s
-                    .find_tagged_page("items", &tags, mode, after, Some(7))
-                    .await
-                    .unwrap();
-                let Some(&last) = page.last() else { break };
-                paged.extend(page);
-                after = last;
-            }
+            let paged = walk(s, &tags, mode, 7).await;
             assert_eq!(paged, want, "{what}: {q:?} {mode:?} by 7");
         }
     }
