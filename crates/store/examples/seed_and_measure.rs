@@ -19,7 +19,8 @@
 //! the cold figure (25), `--show-slowest N` (list the N slowest first pages of each
 //! kind with their tags, this process's CPU time and run-queue wait and page faults
 //! during each, the round trip after it and when it ran), `--full-every N` (fetch the whole result every N finds, 5;
-//! 0: never), `--kinds one,prefix,any,all`, `--reuse` (measure a database an earlier run seeded, with the
+//! 0: never), `--kinds one,prefix,any,all`, `--tag-cache-bytes N` (the finds' chunk
+//! cache, default the store's 64 MiB; 0: none), `--reuse` (measure a database an earlier run seeded, with the
 //! same `--users` etc.). It is a benchmark, not a test: it is kept out of `cargo test`
 //! and prints figures instead of asserting them.
 
@@ -51,6 +52,8 @@ struct Args {
     full_every: usize,
     /// Which find kinds to measure (`one,prefix,any,all`).
     kinds: String,
+    /// The finds' chunk cache (`None`: the store's default).
+    tag_cache_bytes: Option<usize>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -68,6 +71,7 @@ fn parse_args() -> Result<Args, String> {
         show_slowest: 0,
         full_every: 5,
         kinds: "one,prefix,any,all".to_owned(),
+        tag_cache_bytes: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -94,6 +98,7 @@ fn parse_args() -> Result<Args, String> {
             "--show-slowest" => a.show_slowest = num()? as usize,
             "--full-every" => a.full_every = num()? as usize,
             "--kinds" => a.kinds = value.clone(),
+            "--tag-cache-bytes" => a.tag_cache_bytes = Some(num()? as usize),
             other => return Err(format!("unknown option `{other}`")),
         }
     }
@@ -160,13 +165,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .url
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.sqlite").display()));
-    let opts = StoreOptions {
+    let mut opts = StoreOptions {
         principals: PrincipalsConfig {
             cache_ttl: None,
             ..PrincipalsConfig::default()
         },
         ..StoreOptions::default()
     };
+    if let Some(bytes) = args.tag_cache_bytes {
+        opts.tag_cache_bytes = bytes;
+    }
     let store = Store::open_with(&url, opts).await?;
     println!(
         "backend {:?}; {} users, {} groups, {} tags",

@@ -73,6 +73,11 @@ pub struct StoreOptions {
     pub busy_retries: u32,
     /// Apply pending migrations when opening (default true).
     pub migrate: bool,
+    /// About how many bytes of the tag index's large chunks finds keep in memory
+    /// between finds (default 64 MiB: some 16 000 chunks of 32 768 ids; 0 keeps none).
+    /// A kept chunk is used only while the database holds the same version of it, so
+    /// writes by any process are seen at once (see `tags/cache.rs`).
+    pub tag_cache_bytes: usize,
 }
 
 impl Default for StoreOptions {
@@ -87,6 +92,7 @@ impl Default for StoreOptions {
             connect_timeout: Duration::from_secs(10),
             busy_retries: 3,
             migrate: true,
+            tag_cache_bytes: 64 << 20,
         }
     }
 }
@@ -102,6 +108,8 @@ pub(crate) struct Inner {
     pub(crate) listener: crate::principals::ListenerSlot,
     pub(crate) busy_retries: u32,
     pub(crate) busy_timeout: Duration,
+    /// Chunks of the tag index that finds read (see `tags/cache.rs`).
+    pub(crate) tag_cache: crate::tags::ChunkCache,
 }
 
 /// Who is acting, recorded in the audit log with every event the store writes.
@@ -164,6 +172,7 @@ impl Store {
                 principals: options.principals,
                 busy_retries: options.busy_retries,
                 busy_timeout: options.busy_timeout,
+                tag_cache: crate::tags::ChunkCache::new(options.tag_cache_bytes),
             }),
             actor: Arc::new(Actor::default()),
         };

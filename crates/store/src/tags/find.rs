@@ -9,8 +9,10 @@
 //!    costs). The candidates are the chunks every key has (all-of) or any key has
 //!    (any-of), up to the end of the shortest list that was cut (the window; 64 chunks
 //!    are 2 million ids when ids are dense).
-//! 2. **Chunks**, only when a candidate lacks a key's chunk: the stored chunks of the
-//!    keys that lack some over a run of candidates.
+//! 2. **Chunks**, only when a candidate lacks a key's chunk and the [`ChunkCache`] does
+//!    not hold it at the version the head listed: for each key, the ranges of its
+//!    missing chunks over a run of candidates (at most [`RANGES`]), which the cache then
+//!    keeps.
 //!
 //! Candidates are combined in order (`&` for all-of, `|` for any-of) until the page is
 //! full. A run is as long as the estimates say the page needs — any-of: the largest
@@ -21,7 +23,9 @@
 //! same statement than in another.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use super::cache::ChunkCache;
 use super::chunk::{self, Chunk};
 use crate::error::{Result, StoreError};
 
@@ -35,36 +39,52 @@ pub(crate) const INLINE_IDS: i64 = 256;
 /// has them).
 const RUN_BYTES: usize = 64 * 1024;
 
+/// A chunks statement reads at most this many ranges of chunks (or one per key, when
+/// there are more keys): near ranges of a key are joined, chunks cached between them
+/// read again.
+const RANGES: usize = 16;
+
 /// Where a find reads the index: a database connection, or a model in tests.
 pub(crate) trait ChunkSource {
     /// For each of `keys` (by its index), up to [`WINDOW`] of its chunks from chunk
-    /// `from` on, ascending, with their sizes, and the stored form of the first one and
-    /// of those with at most [`INLINE_IDS`] ids.
+    /// `from` on, ascending, with their sizes and versions, and the stored form of the
+    /// first one and of those with at most [`INLINE_IDS`] ids.
     async fn head(&mut self, kind: &str, keys: &[String], from: i64) -> Result<Vec<Head>>;
 
-    /// The stored chunks `lo..=hi` of each of `keys` (by its index).
+    /// The stored chunks of each range: `(key, lo, hi)` is key `key`'s (an index of
+    /// `keys`) chunks `lo..=hi`.
     async fn chunks(
         &mut self,
         kind: &str,
         keys: &[String],
-        lo: i64,
-        hi: i64,
-    ) -> Result<Vec<(usize, i64, Vec<u8>)>>;
+        ranges: &[(usize, i64, i64)],
+    ) -> Result<Vec<Stored>>;
 }
 
-/// One key's chunk: how many ids it holds, and maybe its stored form.
+/// A stored chunk read by a chunks statement.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Stored {
+    /// The range it was read for (an index of the statement's ranges).
+    pub(crate) range: usize,
+    pub(crate) chunk: i64,
+    pub(crate) v: i64,
+    pub(crate) bits: Vec<u8>,
+}
+
+/// One key's chunk: how many ids it holds, its version, and maybe its stored form.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Head {
     pub(crate) key: usize,
     pub(crate) chunk: i64,
     pub(crate) ids: i64,
+    pub(crate) v: i64,
     pub(crate) bits: Option<Vec<u8>>,
 }
 
 /// A key's chunk within a candidate.
 struct Cell {
     ids: i64,
-    bits: Option<Chunk>,
+    bits: Option<Arc<Chunk>>,
 }
 
 /// A chunk that may hold matches: per key, its cell (`None`: the key lacks the chunk).
@@ -104,7 +124,7 @@ impl Slot {
         let mut density = 1.0;
         for c in cells {
             match (&c.bits, &mut known) {
-                (Some(b), None) => known = Some(b.clone()),
+                (Some(b), None) => known = Some(Chunk::clone(b)),
                 (Some(b), Some(k)) => k.intersect(b),
                 (None, _) => density *= c.ids as f64 / chunk::IDS as f64,
             }
@@ -125,6 +145,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Chunk> {
 /// (`all`) or any of `keys`, at most `limit`.
 pub(crate) async fn find_page<S: ChunkSource>(
     src: &mut S,
+    cache: &ChunkCache,
     kind: &str,
     keys: &[String],
     all: bool,
@@ -135,6 +156,7 @@ pub(crate) async fn find_page<S: ChunkSource>(
     if limit == 0 || keys.is_empty() || after_id == i64::MAX {
         return Ok(out);
     }
+    let names: Vec<String> = keys.iter().map(|k| ChunkCache::name(kind, k)).collect();
     let (first_chunk, first_offset) = chunk::split(after_id + 1);
     // The share of a candidate's ids above the cursor (as if spread evenly).
     let share = |c: i64| {
@@ -147,7 +169,7 @@ pub(crate) async fn find_page<S: ChunkSource>(
     let mut from = first_chunk;
     loop {
         let heads = src.head(kind, keys, from).await?;
-        let (mut slots, end) = window(keys.len(), heads, all)?;
+        let (mut slots, end) = window(&names, cache, heads, all)?;
         // How many matches the slots seen so far were expected to hold by their sizes
         // alone, and how many they held: the scale of the next estimates.
         let (mut expected, mut held) = (0.0, 0.0);
@@ -155,7 +177,7 @@ pub(crate) async fn find_page<S: ChunkSource>(
             if slots[i].missing().next().is_some() {
                 let scale = if expected > 0.0 { held / expected } else { 1.0 };
                 let len = run_length(&slots[i..], limit - out.len(), all, scale, share);
-                fetch(src, kind, keys, &mut slots[i..i + len]).await?;
+                fetch(src, cache, kind, (keys, &names), &mut slots[i..i + len]).await?;
             }
             let slot = &mut slots[i];
             expected += slot.guess(all) * share(slot.chunk);
@@ -183,8 +205,15 @@ pub(crate) async fn find_page<S: ChunkSource>(
 }
 
 /// The candidates of a window, ascending, and the window's last chunk (`None`: every
-/// key's list was read to its end).
-fn window(keys: usize, heads: Vec<Head>, all: bool) -> Result<(Vec<Slot>, Option<i64>)> {
+/// key's list was read to its end). Chunks the head did not carry are taken from the
+/// cache when it holds them at the listed version.
+fn window(
+    names: &[String],
+    cache: &ChunkCache,
+    heads: Vec<Head>,
+    all: bool,
+) -> Result<(Vec<Slot>, Option<i64>)> {
+    let keys = names.len();
     let mut counts = vec![0usize; keys];
     let mut last = vec![i64::MIN; keys];
     let mut by_chunk: BTreeMap<i64, Vec<Option<Cell>>> = BTreeMap::new();
@@ -194,7 +223,10 @@ fn window(keys: usize, heads: Vec<Head>, all: bool) -> Result<(Vec<Slot>, Option
         }
         counts[h.key] += 1;
         last[h.key] = last[h.key].max(h.chunk);
-        let bits = h.bits.as_deref().map(decode).transpose()?;
+        let bits = match h.bits.as_deref() {
+            Some(stored) => Some(Arc::new(decode(stored)?)),
+            None => cache.get(&names[h.key], h.chunk, h.v),
+        };
         let cells = by_chunk
             .entry(h.chunk)
             .or_insert_with(|| (0..keys).map(|_| None).collect());
@@ -243,40 +275,74 @@ fn run_length(
     n.max(1)
 }
 
-/// Reads the missing chunks of `run` (one statement, the keys that lack some).
+/// Reads the missing chunks of `run` (one statement: for each key, the ranges of its
+/// chunks that are missing), and keeps them in the cache.
 async fn fetch<S: ChunkSource>(
     src: &mut S,
+    cache: &ChunkCache,
     kind: &str,
-    keys: &[String],
+    (keys, cached_names): (&[String], &[String]),
     run: &mut [Slot],
 ) -> Result<()> {
-    let mut wanted: Vec<usize> = run
-        .iter()
-        .flat_map(|s| s.missing().map(|(k, _)| k))
-        .collect();
-    wanted.sort_unstable();
-    wanted.dedup();
-    let names: Vec<String> = wanted.iter().map(|&k| keys[k].clone()).collect();
-    let (Some(lo), Some(hi)) = (run.first().map(|s| s.chunk), run.last().map(|s| s.chunk)) else {
+    let ranges = missing_ranges(run, keys.len());
+    if ranges.is_empty() {
         return Ok(());
-    };
-    for (i, c, bytes) in src.chunks(kind, &names, lo, hi).await? {
-        let (Some(&key), Ok(at)) = (wanted.get(i), run.binary_search_by(|s| s.chunk.cmp(&c)))
-        else {
+    }
+    for stored in src.chunks(kind, keys, &ranges).await? {
+        let c = stored.chunk;
+        let (Some(&(key, _, _)), Ok(at)) = (
+            ranges.get(stored.range),
+            run.binary_search_by(|s| s.chunk.cmp(&c)),
+        ) else {
             continue; // Not a candidate (another key lacks it).
         };
         if let Some(cell) = run[at].cells[key].as_mut().filter(|c| c.bits.is_none()) {
-            cell.bits = Some(decode(&bytes)?);
+            let bits = Arc::new(decode(&stored.bits)?);
+            cache.put(&cached_names[key], c, stored.v, Arc::clone(&bits));
+            cell.bits = Some(bits);
         }
     }
     // A chunk the head listed and the table no longer has (a concurrent write) is
     // taken as empty.
     for s in run.iter_mut() {
         for cell in s.cells.iter_mut().flatten() {
-            cell.bits.get_or_insert_with(Chunk::empty);
+            cell.bits.get_or_insert_with(|| Arc::new(Chunk::empty()));
         }
     }
     Ok(())
+}
+
+/// The ranges `(key, lo, hi)` of chunks missing in `run`, by key and chunk: each key's
+/// runs of missing chunks (a chunk at hand ends one), then the closest ranges of a key
+/// joined until there are at most [`RANGES`] (or one per key).
+fn missing_ranges(run: &[Slot], keys: usize) -> Vec<(usize, i64, i64)> {
+    let mut ranges: Vec<(usize, i64, i64)> = Vec::new();
+    for k in 0..keys {
+        let mut open: Option<(i64, i64)> = None;
+        for s in run {
+            match s.cells[k].as_ref() {
+                None => {}
+                Some(c) if c.bits.is_none() => {
+                    open = Some(open.map_or((s.chunk, s.chunk), |(lo, _)| (lo, s.chunk)));
+                }
+                Some(_) => ranges.extend(open.take().map(|(lo, hi)| (k, lo, hi))),
+            }
+        }
+        ranges.extend(open.map(|(lo, hi)| (k, lo, hi)));
+    }
+    let cap = RANGES.max(keys);
+    while ranges.len() > cap {
+        let closest = ranges
+            .windows(2)
+            .enumerate()
+            .filter(|(_, w)| w[0].0 == w[1].0)
+            .min_by_key(|(_, w)| w[1].1.saturating_sub(w[0].2))
+            .map(|(i, _)| i);
+        let Some(i) = closest else { break };
+        ranges[i].2 = ranges[i + 1].2;
+        ranges.remove(i + 1);
+    }
+    ranges
 }
 
 /// The ids of one chunk that carry all (or any) of the keys; `None` when none can.
@@ -286,7 +352,7 @@ fn combine(cells: Vec<Option<Cell>>, all: bool) -> Option<Chunk> {
         match (cell.and_then(|c| c.bits), &mut acc) {
             (None, _) if all => return None,
             (None, _) => {}
-            (Some(c), None) => acc = Some(c),
+            (Some(c), None) => acc = Some(Arc::unwrap_or_clone(c)),
             (Some(c), Some(a)) if all => a.intersect(&c),
             (Some(c), Some(a)) => a.unite(&c),
         }
@@ -300,22 +366,39 @@ mod tests {
 
     use super::*;
 
-    /// The index as a map, counting the statements a find runs.
+    /// The index as a map (chunks with their versions), counting the statements a find
+    /// runs and the chunks a chunks statement returns.
     #[derive(Default)]
     struct Model {
-        chunks: BTreeMap<(String, i64), Chunk>,
+        chunks: BTreeMap<(String, i64), (i64, Chunk)>,
+        clock: i64,
         statements: usize,
+        read: usize,
     }
 
     impl Model {
-        fn tag(&mut self, key: &str, ids: impl IntoIterator<Item = i64>) {
+        /// Sets (`set`) or clears the bits of `ids` under `key`; each chunk written gets
+        /// a new version, as the database's writes give it.
+        fn write(&mut self, key: &str, ids: impl IntoIterator<Item = i64>, set: bool) {
             for id in ids {
                 let (c, o) = chunk::split(id);
-                self.chunks
+                self.clock += 1;
+                let (v, bits) = self
+                    .chunks
                     .entry((key.to_owned(), c))
-                    .or_insert_with(Chunk::empty)
-                    .insert(o);
+                    .or_insert_with(|| (0, Chunk::empty()));
+                *v = self.clock;
+                if set {
+                    bits.insert(o);
+                } else {
+                    bits.remove(o);
+                }
             }
+            self.chunks.retain(|_, (_, bits)| !bits.is_empty());
+        }
+
+        fn tag(&mut self, key: &str, ids: impl IntoIterator<Item = i64>) {
+            self.write(key, ids, true);
         }
     }
 
@@ -325,12 +408,13 @@ mod tests {
             let mut out = Vec::new();
             for (i, k) in keys.iter().enumerate() {
                 let range = (k.clone(), from)..=(k.clone(), i64::MAX);
-                for (n, ((_, c), bits)) in self.chunks.range(range).take(WINDOW).enumerate() {
+                for (n, ((_, c), (v, bits))) in self.chunks.range(range).take(WINDOW).enumerate() {
                     let ids = i64::from(bits.len());
                     out.push(Head {
                         key: i,
                         chunk: *c,
                         ids,
+                        v: *v,
                         bits: (n == 0 || ids <= INLINE_IDS).then(|| bits.encode()),
                     });
                 }
@@ -342,16 +426,22 @@ mod tests {
             &mut self,
             _: &str,
             keys: &[String],
-            lo: i64,
-            hi: i64,
-        ) -> Result<Vec<(usize, i64, Vec<u8>)>> {
+            ranges: &[(usize, i64, i64)],
+        ) -> Result<Vec<Stored>> {
             self.statements += 1;
             let mut out = Vec::new();
-            for (i, k) in keys.iter().enumerate() {
-                for ((_, c), bits) in self.chunks.range((k.clone(), lo)..=(k.clone(), hi)) {
-                    out.push((i, *c, bits.encode()));
+            for (i, &(key, lo, hi)) in ranges.iter().enumerate() {
+                let k = &keys[key];
+                for ((_, c), (v, bits)) in self.chunks.range((k.clone(), lo)..=(k.clone(), hi)) {
+                    out.push(Stored {
+                        range: i,
+                        chunk: *c,
+                        v: *v,
+                        bits: bits.encode(),
+                    });
                 }
             }
+            self.read += out.len();
             Ok(out)
         }
     }
@@ -408,52 +498,65 @@ mod tests {
             (&["none"], false),
             (&["every"], true),
         ];
-        for (q, all) in queries {
-            let k = keys(q);
-            let want: Vec<i64> = ids
-                .iter()
-                .copied()
-                .filter(|&id| {
-                    if *all {
-                        q.iter().all(|key| has(key, id))
-                    } else {
-                        q.iter().any(|key| has(key, id))
-                    }
-                })
-                .collect();
-            let whole = run(find_page(&mut m, "k", &k, *all, i64::MIN, usize::MAX)).unwrap();
-            same(&whole, &want, &format!("{q:?} all={all}"));
-            for limit in [1, 100, 4_000] {
-                let mut after = i64::MIN;
-                let mut paged = Vec::new();
-                let mut pages = 0;
-                loop {
-                    let page = run(find_page(&mut m, "k", &k, *all, after, limit)).unwrap();
-                    assert!(page.len() <= limit);
-                    pages += 1;
-                    let Some(&last) = page.last() else { break };
-                    paged.extend(page);
-                    after = last;
-                    if limit == 1 && pages > 50 {
-                        break;
-                    }
-                }
-                let expect: Vec<i64> = if limit == 1 && pages > 50 {
-                    want.iter().copied().take(paged.len()).collect()
-                } else {
-                    want.clone()
-                };
-                same(&paged, &expect, &format!("{q:?} all={all} by {limit}"));
-            }
-            for cursor in [-70_001, -1, 0, 3, 32_767, 32_768, 299_990, i64::MAX - 1] {
-                let page = run(find_page(&mut m, "k", &k, *all, cursor, 10)).unwrap();
-                let expect: Vec<i64> = want
+        // Without a cache, and with one that the queries share.
+        for cache in [ChunkCache::new(0), ChunkCache::new(64 << 20)] {
+            for (q, all) in queries {
+                let k = keys(q);
+                let want: Vec<i64> = ids
                     .iter()
                     .copied()
-                    .filter(|&r| r > cursor)
-                    .take(10)
+                    .filter(|&id| {
+                        if *all {
+                            q.iter().all(|key| has(key, id))
+                        } else {
+                            q.iter().any(|key| has(key, id))
+                        }
+                    })
                     .collect();
-                assert_eq!(page, expect, "{q:?} all={all} after {cursor}");
+                let whole = run(find_page(
+                    &mut m,
+                    &cache,
+                    "k",
+                    &k,
+                    *all,
+                    i64::MIN,
+                    usize::MAX,
+                ))
+                .unwrap();
+                same(&whole, &want, &format!("{q:?} all={all}"));
+                for limit in [1, 100, 4_000] {
+                    let mut after = i64::MIN;
+                    let mut paged = Vec::new();
+                    let mut pages = 0;
+                    loop {
+                        let page =
+                            run(find_page(&mut m, &cache, "k", &k, *all, after, limit)).unwrap();
+                        assert!(page.len() <= limit);
+                        pages += 1;
+                        let Some(&last) = page.last() else { break };
+                        paged.extend(page);
+                        after = last;
+                        if limit == 1 && pages > 50 {
+                            break;
+                        }
+                    }
+                    let expect: Vec<i64> = if limit == 1 && pages > 50 {
+                        want.iter().copied().take(paged.len()).collect()
+                    } else {
+                        want.clone()
+                    };
+                    same(&paged, &expect, &format!("{q:?} all={all} by {limit}"));
+                }
+                for cursor in [-70_001, -1, 0, 3, 32_767, 32_768, 299_990, i64::MAX - 1] {
+                    let page = run(find_page(&mut m, &cache, "k", &k, *all, cursor, 10)).unwrap();
+                    let expect: Vec<i64> = want
+                        .iter()
+                        .copied()
+                        .filter(|&r| r > cursor)
+                        .take(10)
+                        .collect();
+                    assert_eq!(page, expect, "{q:?} all={all} after {cursor}");
+                }
             }
         }
     }
@@ -469,9 +572,10 @@ mod tests {
         // Dense keys that never meet: an empty intersection over 31 chunks.
         m.tag("even", (0..1_000_000).filter(|i| i % 2 == 0));
         m.tag("odd", (0..1_000_000).filter(|i| i % 2 == 1));
+        let none_cached = ChunkCache::new(0);
         let count = |m: &mut Model, k: &[&str], all: bool, after: i64, limit: usize| {
             m.statements = 0;
-            let found = run(find_page(m, "k", &keys(k), all, after, limit)).unwrap();
+            let found = run(find_page(m, &none_cached, "k", &keys(k), all, after, limit)).unwrap();
             (found, m.statements)
         };
         let (spread, n) = count(&mut m, &["spread"], true, -1, 1_000);
@@ -489,5 +593,67 @@ mod tests {
         let (page, n) = count(&mut m, &["odd", "spread"], true, 1 << 18, 3);
         assert_eq!(page, [(8 << 15) + 5, (9 << 15) + 5, (10 << 15) + 5]);
         assert!(n <= 2, "{n} statements");
+    }
+
+    /// The cache serves the chunks a find read before, and only while their versions
+    /// are the ones the head lists: a chunk written since is read again.
+    #[test]
+    fn cached_chunks_serve_only_their_version() {
+        let mut m = Model::default();
+        m.tag("even", (0..1_000_000).filter(|i| i % 2 == 0));
+        m.tag("rare", (0..1_000_000).filter(|i| i % 10_007 == 3));
+        let cache = ChunkCache::new(64 << 20);
+        let find = |m: &mut Model| {
+            m.statements = 0;
+            m.read = 0;
+            let found = run(find_page(
+                m,
+                &cache,
+                "k",
+                &keys(&["rare", "even"]),
+                true,
+                -1,
+                1_000,
+            ))
+            .unwrap();
+            (found, m.statements, m.read)
+        };
+        let want = |m: &Model| -> Vec<i64> {
+            let has = |k: &str, id: i64| {
+                let (c, o) = chunk::split(id);
+                m.chunks
+                    .get(&(k.to_owned(), c))
+                    .is_some_and(|(_, b)| b.offsets(o).next() == Some(o))
+            };
+            (0..1_000_000)
+                .filter(|&i| has("rare", i) && has("even", i))
+                .collect()
+        };
+        let (first, n, read) = find(&mut m);
+        assert_eq!(first, want(&m));
+        assert_eq!(n, 2, "the head, then the dense key's chunks");
+        assert_eq!(read, 30, "every chunk of `even` but the first (the head's)");
+        let (again, n, read) = find(&mut m);
+        assert_eq!(again, first);
+        assert_eq!((n, read), (1, 0), "the head alone: every chunk was cached");
+
+        // `even` gains an odd id that `rare` has (10 007 * 50 + 3, in chunk 15), and
+        // loses an even one it had (10 007 * 99 + 3, in chunk 30): both chunks have
+        // new versions, and only they are read again.
+        let gained = 10_007 * 50 + 3;
+        let lost = 10_007 * 99 + 3;
+        assert_eq!(
+            (gained % 2, gained >> 15, lost % 2, lost >> 15),
+            (1, 15, 0, 30)
+        );
+        m.write("even", [gained], true);
+        m.write("even", [lost], false);
+        let (changed, n, read) = find(&mut m);
+        assert_eq!(changed, want(&m));
+        assert!(changed.contains(&gained) && !changed.contains(&lost));
+        assert_eq!((n, read), (2, 2), "the two chunks written since");
+        let (again, n, read) = find(&mut m);
+        assert_eq!(again, changed);
+        assert_eq!((n, read), (1, 0));
     }
 }

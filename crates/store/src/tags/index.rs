@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use sqlx::AssertSqlSafe;
 
 use super::chunk::{self, Chunk};
-use super::find::{ChunkSource, Head, INLINE_IDS, WINDOW, decode};
+use super::find::{ChunkSource, Head, INLINE_IDS, Stored, WINDOW, decode};
 use crate::backend::BackendKind;
 use crate::error::Result;
 use crate::import::chunks_by_size;
@@ -99,14 +99,14 @@ fn params(first: usize, n: usize) -> String {
 }
 
 /// One arm per key of the head statement (`$1` kind, `$2` first chunk, keys from `$3`):
-/// the key's next chunks with their sizes, and the stored form of the first one and of
-/// the small ones.
+/// the key's next chunks with their sizes and versions, and the stored form of the first
+/// one and of the small ones.
 fn head_sql(backend: BackendKind, keys: usize) -> String {
     let arms: Vec<String> = (0..keys)
         .map(|i| {
             let k = i + 3;
             format!(
-                "SELECT * FROM (SELECT CAST({i} AS BIGINT) AS i, chunk, n, \
+                "SELECT * FROM (SELECT CAST({i} AS BIGINT) AS i, chunk, n, v, \
                  CASE WHEN n <= {INLINE_IDS} OR chunk = (SELECT MIN(f.chunk) FROM tag_bits AS f \
                  WHERE f.kind = $1 AND f.key = ${k} AND f.chunk >= $2) THEN bits END AS bits \
                  FROM tag_bits WHERE kind = $1 AND key = ${k} AND chunk >= $2 \
@@ -117,18 +117,21 @@ fn head_sql(backend: BackendKind, keys: usize) -> String {
     stable_plan(backend, &arms.join(" UNION ALL "), &[2], &[])
 }
 
-/// The chunks statement (`$1` kind, `$2..=$3` chunks, keys from `$4`).
-fn chunks_sql(backend: BackendKind, keys: usize) -> String {
-    let arms: Vec<String> = (0..keys)
+/// The chunks statement (`$1` kind, then per range its key and first and last chunks).
+fn chunks_sql(backend: BackendKind, ranges: usize) -> String {
+    let arms: Vec<String> = (0..ranges)
         .map(|i| {
+            let k = 3 * i + 2;
             format!(
-                "SELECT CAST({i} AS BIGINT) AS i, chunk, bits FROM tag_bits \
-                 WHERE kind = $1 AND key = ${} AND chunk >= $2 AND chunk <= $3",
-                i + 4
+                "SELECT CAST({i} AS BIGINT) AS i, chunk, v, bits FROM tag_bits \
+                 WHERE kind = $1 AND key = ${k} AND chunk >= ${} AND chunk <= ${}",
+                k + 1,
+                k + 2
             )
         })
         .collect();
-    stable_plan(backend, &arms.join(" UNION ALL "), &[2, 3], &[])
+    let integers: Vec<usize> = (0..ranges).flat_map(|i| [3 * i + 3, 3 * i + 4]).collect();
+    stable_plan(backend, &arms.join(" UNION ALL "), &integers, &[])
 }
 
 /// Changes to one chunk's rows: per key, offsets to set (`true`) or clear.
@@ -172,7 +175,7 @@ pub(crate) trait TagIndex {
 /// the same on both (`$n` placeholders, `ON CONFLICT ... DO UPDATE`, `excluded`), the
 /// types are not.
 macro_rules! impl_tag_index {
-    ($conn:ty, $backend:expr, $lock:literal, $placeholders:literal) => {
+    ($conn:ty, $backend:expr, $lock:literal, $placeholders:literal, $version:literal, $bump:expr) => {
         impl Rows for $conn {
             /// Applies `changes` (chunk → key → offsets) to the index rows.
             async fn apply_bits(
@@ -302,8 +305,20 @@ macro_rules! impl_tag_index {
             }
             async fn upsert_rows(&mut self, kind: &str, rows: &[(&str, i64, i64, Vec<u8>)]) -> Result<()> {
                 for batch in chunks_by_size(rows, KEYS_PER_STATEMENT, |(k, _, _, b)| k.len() + b.len() + 24) {
+                    if let Some(bump) = $bump {
+                        sqlx::query(bump).execute(&mut *self).await?;
+                    }
                     let values: Vec<String> = (0..batch.len())
-                        .map(|i| format!("($1, ${}, ${}, ${}, ${})", 4 * i + 2, 4 * i + 3, 4 * i + 4, 4 * i + 5))
+                        .map(|i| {
+                            format!(
+                                "($1, ${}, ${}, ${}, ${}, {})",
+                                4 * i + 2,
+                                4 * i + 3,
+                                4 * i + 4,
+                                4 * i + 5,
+                                $version
+                            )
+                        })
                         .collect();
                     let integers: Vec<usize> =
                         (0..batch.len()).flat_map(|i| [4 * i + 3, 4 * i + 4]).collect();
@@ -311,9 +326,9 @@ macro_rules! impl_tag_index {
                     let sql = stable_plan(
                         $backend,
                         &format!(
-                            "INSERT INTO tag_bits (kind, key, chunk, n, bits) VALUES {} \
+                            "INSERT INTO tag_bits (kind, key, chunk, n, bits, v) VALUES {} \
                              ON CONFLICT (kind, key, chunk) DO UPDATE \
-                             SET n = excluded.n, bits = excluded.bits",
+                             SET n = excluded.n, bits = excluded.bits, v = excluded.v",
                             values.join(", ")
                         ),
                         &integers,
@@ -453,9 +468,9 @@ macro_rules! impl_tag_index {
         impl ChunkSource for $conn {
             async fn head(&mut self, kind: &str, keys: &[String], from: i64) -> Result<Vec<Head>> {
                 let n = padded_len(keys.len());
-                let mut q = sqlx::query_as::<_, (i64, i64, i64, Option<Vec<u8>>)>(AssertSqlSafe(
-                    head_sql($backend, n),
-                ))
+                let mut q = sqlx::query_as::<_, (i64, i64, i64, i64, Option<Vec<u8>>)>(
+                    AssertSqlSafe(head_sql($backend, n)),
+                )
                 .bind(kind)
                 .bind(from);
                 for i in 0..n {
@@ -464,10 +479,11 @@ macro_rules! impl_tag_index {
                 let rows = q.fetch_all(&mut *self).await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(key, chunk, ids, bits)| Head {
+                    .map(|(key, chunk, ids, v, bits)| Head {
                         key: usize::try_from(key).unwrap_or(usize::MAX),
                         chunk,
                         ids,
+                        v,
                         bits,
                     })
                     .collect())
@@ -477,36 +493,54 @@ macro_rules! impl_tag_index {
                 &mut self,
                 kind: &str,
                 keys: &[String],
-                lo: i64,
-                hi: i64,
-            ) -> Result<Vec<(usize, i64, Vec<u8>)>> {
-                let n = padded_len(keys.len());
+                ranges: &[(usize, i64, i64)],
+            ) -> Result<Vec<Stored>> {
+                let n = padded_len(ranges.len());
                 let mut q =
-                    sqlx::query_as::<_, (i64, i64, Vec<u8>)>(AssertSqlSafe(chunks_sql($backend, n)))
-                        .bind(kind)
-                        .bind(lo)
-                        .bind(hi);
+                    sqlx::query_as::<_, (i64, i64, i64, Vec<u8>)>(AssertSqlSafe(chunks_sql($backend, n)))
+                        .bind(kind);
                 for i in 0..n {
-                    q = q.bind(keys.get(i).map(String::as_str));
+                    // Padding: a NULL key matches nothing.
+                    let (key, lo, hi) = match ranges.get(i) {
+                        Some(&(k, lo, hi)) => (keys.get(k).map(String::as_str), lo, hi),
+                        None => (None, 0, -1),
+                    };
+                    q = q.bind(key).bind(lo).bind(hi);
                 }
                 let rows = q.fetch_all(&mut *self).await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(key, c, bits)| (usize::try_from(key).unwrap_or(usize::MAX), c, bits))
+                    .map(|(range, chunk, v, bits)| Stored {
+                        range: usize::try_from(range).unwrap_or(usize::MAX),
+                        chunk,
+                        v,
+                        bits,
+                    })
                     .collect())
             }
         }
     };
 }
 
-// SQLite: `BEGIN IMMEDIATE` holds the database's write lock for the whole transaction.
-impl_tag_index!(sqlx::SqliteConnection, BackendKind::Sqlite, "", false);
-// PostgreSQL: rows are locked (`FOR UPDATE`), and created first when bits are set.
+// SQLite: `BEGIN IMMEDIATE` holds the database's write lock for the whole transaction;
+// each statement that writes index rows bumps the version counter first and stores it.
+impl_tag_index!(
+    sqlx::SqliteConnection,
+    BackendKind::Sqlite,
+    "",
+    false,
+    "(SELECT tag_bits_version FROM portcullis_state WHERE id = 1)",
+    Some("UPDATE portcullis_state SET tag_bits_version = tag_bits_version + 1 WHERE id = 1")
+);
+// PostgreSQL: rows are locked (`FOR UPDATE`), and created first when bits are set;
+// versions come from a sequence (placeholder rows take its default).
 impl_tag_index!(
     sqlx::PgConnection,
     BackendKind::Postgres,
     " FOR UPDATE",
-    true
+    true,
+    "nextval('tag_bits_version')",
+    None::<&str>
 );
 
 /// A key whose records the rebuild has all seen.

@@ -12,11 +12,15 @@
 //! can hold matches, combined with `&` (all-of) or `|` (any-of) in memory and read in
 //! id order until the page is full ([`find`]). Every find, hierarchical or not, reads
 //! one key per tag, and a page costs one or two statements per window of 64 chunks,
-//! however broad or sparse the result.
+//! however broad or sparse the result. Large chunks read once are kept in process
+//! ([`cache`]) and used while the database holds the same version of them (every
+//! write of an index row gives it a new one), so a find of popular tags is usually one
+//! statement.
 //!
 //! Kinds are free-form names: `users` and `groups` are cleaned up when a user or group
 //! is deleted; an application's own kinds need no registration.
 
+mod cache;
 mod chunk;
 mod find;
 mod index;
@@ -29,6 +33,7 @@ use crate::error::{Result, StoreError};
 use crate::model::TagMatch;
 use crate::store::Store;
 
+pub(crate) use cache::ChunkCache;
 pub(crate) use index::TagIndex;
 
 /// The tag kind of users (`auth_user` records).
@@ -200,7 +205,8 @@ impl Store {
                 // Every statement of the page on one connection: one pool acquisition,
                 // and the connection's cache of prepared statements serves them all.
                 let mut conn = pool.acquire().await?;
-                find::find_page(&mut *conn, kind, &keys, all, after_id, limit).await
+                find::find_page(&mut *conn, &self.inner.tag_cache, kind, &keys, all, after_id, limit)
+                    .await
             })
         })
         .await
