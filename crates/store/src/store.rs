@@ -194,6 +194,16 @@ impl Store {
         crate::migrate::current_version(&self.inner.backend).await
     }
 
+    /// Runs one trivial statement (`SELECT 1`) on a pooled connection: a health check
+    /// (is the database reachable?), and the floor under the store's latencies.
+    pub async fn ping(&self) -> Result<()> {
+        match &self.inner.backend {
+            Backend::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop)?,
+            Backend::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop)?,
+        }
+        Ok(())
+    }
+
     /// Refreshes the planner's statistics after bulk changes (imports): `ANALYZE` on
     /// SQLite, `VACUUM (ANALYZE)` of the big tables on PostgreSQL (which also lets tag
     /// finds use index-only scans).

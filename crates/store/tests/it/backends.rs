@@ -16,6 +16,15 @@ async fn migrations_are_idempotent(ctx: Ctx) {
 }
 store_test!(migrations_are_idempotent);
 
+/// `ping` reaches the database while the store is open, and says so when it is closed.
+async fn ping_tells_whether_the_database_answers(ctx: Ctx) {
+    ctx.store.ping().await.unwrap();
+    ctx.store.close().await;
+    let err = ctx.store.ping().await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+}
+store_test!(ping_tells_whether_the_database_answers);
+
 async fn audit_log_is_append_only(ctx: Ctx) {
     ctx.store.create_user(NewUser::new("x")).await.unwrap();
     match ctx.store.backend() {
