@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use sqlx::AssertSqlSafe;
 
 use super::chunk::{self, Chunk};
-use super::find::{ChunkSource, Head, INLINE_IDS, Stored, WINDOW, decode};
+use super::find::{ChunkSource, Head, INLINE_IDS, Stored, decode};
 use crate::backend::BackendKind;
 use crate::error::Result;
 use crate::import::chunks_by_size;
@@ -101,7 +101,7 @@ fn params(first: usize, n: usize) -> String {
 /// One arm per key of the head statement (`$1` kind, `$2` first chunk, keys from `$3`):
 /// the key's next chunks with their sizes and versions, and the stored form of the first
 /// one and of the small ones.
-fn head_sql(backend: BackendKind, keys: usize) -> String {
+fn head_sql(backend: BackendKind, keys: usize, window: usize) -> String {
     let arms: Vec<String> = (0..keys)
         .map(|i| {
             let k = i + 3;
@@ -110,7 +110,7 @@ fn head_sql(backend: BackendKind, keys: usize) -> String {
                  CASE WHEN n <= {INLINE_IDS} OR chunk = (SELECT MIN(f.chunk) FROM tag_bits AS f \
                  WHERE f.kind = $1 AND f.key = ${k} AND f.chunk >= $2) THEN bits END AS bits \
                  FROM tag_bits WHERE kind = $1 AND key = ${k} AND chunk >= $2 \
-                 ORDER BY chunk LIMIT {WINDOW}) AS a{i}"
+                 ORDER BY chunk LIMIT {window}) AS a{i}"
             )
         })
         .collect();
@@ -466,10 +466,10 @@ macro_rules! impl_tag_index {
         }
 
         impl ChunkSource for $conn {
-            async fn head(&mut self, kind: &str, keys: &[String], from: i64) -> Result<Vec<Head>> {
+            async fn head(&mut self, kind: &str, keys: &[String], from: i64, window: usize) -> Result<Vec<Head>> {
                 let n = padded_len(keys.len());
                 let mut q = sqlx::query_as::<_, (i64, i64, i64, i64, Option<Vec<u8>>)>(
-                    AssertSqlSafe(head_sql($backend, n)),
+                    AssertSqlSafe(head_sql($backend, n, window)),
                 )
                 .bind(kind)
                 .bind(from);
