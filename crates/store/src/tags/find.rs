@@ -3,12 +3,13 @@
 //!
 //! A page takes one or two statements per window:
 //!
-//! 1. **Head.** For each key, the numbers and sizes of its next [`WINDOW`] chunks
-//!    ([`ANY_WINDOW`] for a page of any of several keys) from the cursor's chunk on, with the stored chunk of the first of them and of every
-//!    small one (at most [`INLINE_IDS`] ids: 512 bytes, less than another round trip
-//!    costs). The candidates are the chunks every key has (all-of) or any key has
-//!    (any-of), up to the end of the shortest list that was cut (the window; 64 chunks
-//!    are 2 million ids when ids are dense).
+//! 1. **Head.** For each key, the numbers, sizes and versions of its next [`WINDOW`]
+//!    chunks ([`ANY_WINDOW`] for a page of any of several keys) from the cursor's chunk
+//!    on, with the stored chunk of the first of them and of every small one (at most
+//!    [`INLINE_IDS`] ids: 512 bytes, less than another round trip costs). The
+//!    candidates are the chunks every key has (all-of) or any key has (any-of), up to
+//!    the end of the shortest list that was cut (the window; 64 chunks are 2 million
+//!    ids when ids are dense).
 //! 2. **Chunks**, only when a candidate lacks a key's chunk and the [`ChunkCache`] does
 //!    not hold it at the version the head listed: for each key, the ranges of its
 //!    missing chunks over a run of candidates (at most [`RANGES`]), which the cache then
@@ -54,7 +55,7 @@ const RANGES: usize = 16;
 
 /// Where a find reads the index: a database connection, or a model in tests.
 pub(crate) trait ChunkSource {
-    /// For each of `keys` (by its index), up to [`WINDOW`] of its chunks from chunk
+    /// For each of `keys` (by its index), up to `window` of its chunks from chunk
     /// `from` on, ascending, with their sizes and versions, and the stored form of the
     /// first one and of those with at most [`INLINE_IDS`] ids.
     async fn head(
