@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::backend::{self, Backend, BackendKind, OpenSettings};
+use crate::backend::{self, Backend, BackendKind, OpenSettings, on_pool};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Result, StoreError};
 use crate::password::{PasswordConfig, PasswordHasher, PasswordPolicy};
@@ -197,11 +197,10 @@ impl Store {
     /// Runs one trivial statement (`SELECT 1`) on a pooled connection: a health check
     /// (is the database reachable?), and the floor under the store's latencies.
     pub async fn ping(&self) -> Result<()> {
-        match &self.inner.backend {
-            Backend::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop)?,
-            Backend::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop)?,
-        }
-        Ok(())
+        on_pool!(&self.inner.backend, pool => {
+            sqlx::query("SELECT 1").execute(pool).await?;
+            Ok(())
+        })
     }
 
     /// Refreshes the planner's statistics after bulk changes (imports): `ANALYZE` on
