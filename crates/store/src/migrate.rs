@@ -58,8 +58,8 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         // The tag index (bitmaps per key and chunk of ids) that finds read. Filled by
-        // version 5's step, which writes the row versions that version 5 adds (a
-        // database from before the index gets both in one opening).
+        // version 6's step, which writes the row and key versions that versions 5 and 6
+        // add (a database from before the index gets all three in one opening).
         version: 4,
         name: "tag_index",
         sqlite: include_str!("../migrations/sqlite/0004_tag_index.sql"),
@@ -67,13 +67,23 @@ const MIGRATIONS: &[Migration] = &[
         then: Then::Nothing,
     },
     Migration {
-        // Row versions of the tag index, which the finds' chunk caches check; then the
-        // index is (re)built, so every row has a version written by this build (a
-        // database at version 4 is rebuilt once more: seconds for millions of tags).
+        // Row versions of the tag index, which the finds' chunk caches check. Filled
+        // by version 6's step.
         version: 5,
         name: "tag_bits_version",
         sqlite: include_str!("../migrations/sqlite/0005_tag_bits_version.sql"),
         postgres: include_str!("../migrations/postgres/0005_tag_bits_version.sql"),
+        then: Then::Nothing,
+    },
+    Migration {
+        // Key versions of the tag index, which the finds' head caches check; then the
+        // index is (re)built, so every row and key has a version written by this build
+        // (a database at version 4 or 5 is rebuilt once more: seconds for millions of
+        // tags).
+        version: 6,
+        name: "tag_keys",
+        sqlite: include_str!("../migrations/sqlite/0006_tag_keys.sql"),
+        postgres: include_str!("../migrations/postgres/0006_tag_keys.sql"),
         then: Then::RebuildTagIndex,
     },
     Migration {

@@ -1,31 +1,109 @@
-//! The chunk cache: decoded chunks of the tag index that finds read, kept in process
-//! and checked against the database at every use.
+//! The tag cache: what finds read of the tag index (keys' chunk lists, decoded chunks),
+//! kept in process and checked against the database at every use.
 //!
 //! Every write of a `tag_bits` row gives it a new version `v` (migration 5: a sequence
-//! on PostgreSQL, a counter every writing statement bumps on SQLite), so a row's
-//! `(kind, key, chunk, v)` never names two contents. A find's head statement lists the
-//! version of each chunk it may read; a cached chunk is used only when its version is
-//! the listed one, and chunks read from the database replace what the cache held. So
-//! the cache needs no invalidation, in this process or any other: what another process
-//! wrote has a version this cache has not seen.
+//! on PostgreSQL, a counter every writing statement bumps on SQLite), and every write
+//! of a key's rows gives the key a new version in `tag_keys` (migration 6), so neither
+//! a row's `(kind, key, chunk, v)` nor a key's `(kind, key, v)` ever names two
+//! contents. A find's head statement reads the version of each key and, unless it is
+//! the version of the key's [`KeyHead`] held here, the key's chunk list with each
+//! chunk's version; a cached chunk is used only when its version is the listed one, and
+//! what is read from the database replaces what the cache held. So the cache needs no
+//! invalidation, in this process or any other: what another process wrote has versions
+//! this cache has not seen.
 //!
-//! Only chunks that a head statement does not carry itself (more than
-//! [`super::find::INLINE_IDS`] ids, not the first of their key in a window) come here:
-//! the large chunks of popular keys, which cost finds most to read (a sparse tag's
-//! candidates intersected with a dense one read every chunk of the dense one).
+//! - **Heads** ([`KeyHead`]): a key's chunk list from some chunk on, with the stored
+//!   form of its small chunks (at most [`super::find::INLINE_IDS`] ids): with it, a
+//!   find of keys nobody wrote since reads one `tag_keys` row per key and nothing else.
+//! - **Chunks**: the decoded larger chunks, which cost finds most to read (a sparse
+//!   tag's candidates intersected with a dense one read every chunk of the dense one).
 //!
 //! The cache holds about [`ChunkCache::new`]'s `capacity` bytes (4 KiB and the key per
-//! chunk: chunks are bitmaps in memory); a shard that would grow past its share drops
-//! entries in its map's order (arbitrary) until it is an eighth under it (and the new
-//! entry fits).
+//! chunk: chunks are bitmaps in memory; a head's rows and stored forms); a shard that
+//! would grow past its share drops entries in its map's order (arbitrary) until it is
+//! an eighth under it (and the new entry fits).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::chunk::{self, Chunk};
+use super::find::Head;
 
 const SHARDS: usize = 16;
+
+/// A head's memory in the cache besides its rows and its key's text.
+const HEAD_BYTES: usize = 96;
+
+/// A head row's memory besides its stored form.
+const ROW_BYTES: usize = std::mem::size_of::<Head>() + 16;
+
+/// A head grows by the windows read after it up to this many rows.
+const HEAD_ROWS: usize = 4096;
+
+/// A key's chunk list as of the key's version `v`: its chunks from `from` on (every one
+/// when `complete`, else the first `rows.len()`), ascending, with their sizes, versions
+/// and the stored form of the small ones (`Head::key` is unused).
+#[derive(Debug)]
+pub(crate) struct KeyHead {
+    pub(crate) v: i64,
+    pub(crate) from: i64,
+    pub(crate) complete: bool,
+    pub(crate) rows: Vec<Head>,
+}
+
+impl KeyHead {
+    /// The rows of chunks from `from` on.
+    fn rows_from(&self, from: i64) -> &[Head] {
+        &self.rows[self.rows.partition_point(|r| r.chunk < from)..]
+    }
+
+    /// Whether the head lists what a head statement would for chunks from `from` on,
+    /// `len` of them.
+    pub(crate) fn serves(&self, from: i64, len: usize) -> bool {
+        self.from <= from && (self.complete || self.rows_from(from).len() >= len)
+    }
+
+    /// The head statement's rows for key `key`, chunks from `from` on, `len` of them.
+    pub(crate) fn window(&self, key: usize, from: i64, len: usize) -> impl Iterator<Item = Head> {
+        self.rows_from(from).iter().take(len).map(move |r| Head {
+            key,
+            ..r.clone()
+        })
+    }
+
+    fn bytes(&self) -> usize {
+        HEAD_BYTES
+            + self
+                .rows
+                .iter()
+                .map(|r| ROW_BYTES + r.bits.as_ref().map_or(0, |b| b.len()))
+                .sum::<usize>()
+    }
+
+    /// `self` followed by `next`, a window read after it at the same version, when the
+    /// two lists meet.
+    fn join(&self, next: &KeyHead) -> Option<KeyHead> {
+        let last = self.rows.last()?.chunk;
+        let meets = self.v == next.v
+            && !self.complete
+            && self.from < next.from
+            && next.from <= last.saturating_add(1)
+            && self.rows.len() + next.rows.len() <= HEAD_ROWS;
+        meets.then(|| KeyHead {
+            v: self.v,
+            from: self.from,
+            complete: next.complete,
+            rows: self
+                .rows
+                .iter()
+                .take_while(|r| r.chunk < next.from)
+                .chain(&next.rows)
+                .cloned()
+                .collect(),
+        })
+    }
+}
 
 /// A chunk's memory in the cache besides its key's text.
 const ENTRY_BYTES: usize = chunk::IDS / 8 + 64;
@@ -39,9 +117,16 @@ pub(crate) struct ChunkCache {
 
 #[derive(Default)]
 struct Shard {
-    /// `kind NUL key` → chunk number → (version, chunk).
-    keys: HashMap<String, HashMap<i64, (i64, Arc<Chunk>)>>,
+    /// `kind NUL key` → what is cached of the key.
+    keys: HashMap<String, Key>,
     bytes: usize,
+}
+
+/// What is cached of a key: its head, and chunk number → (version, chunk).
+#[derive(Default)]
+struct Key {
+    head: Option<Arc<KeyHead>>,
+    chunks: HashMap<i64, (i64, Arc<Chunk>)>,
 }
 
 impl ChunkCache {
@@ -77,7 +162,7 @@ impl ChunkCache {
             .shard(name)
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        match shard.keys.get(name)?.get(&chunk) {
+        match shard.keys.get(name)?.chunks.get(&chunk) {
             Some((cached, c)) if *cached == v => Some(Arc::clone(c)),
             _ => None,
         }
@@ -95,20 +180,64 @@ impl ChunkCache {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let shard = &mut *guard;
-        if let Some(entry) = shard.keys.get_mut(name).and_then(|m| m.get_mut(&chunk)) {
+        if let Some(entry) = shard
+            .keys
+            .get_mut(name)
+            .and_then(|k| k.chunks.get_mut(&chunk))
+        {
             *entry = (v, c);
             return;
         }
-        if shard.bytes + cost > self.shard_capacity {
-            let target = self.shard_capacity - self.shard_capacity / 8;
-            shard.shrink_to(target.min(self.shard_capacity - cost));
-        }
+        self.make_room(shard, cost);
         shard
             .keys
             .entry(name.to_owned())
             .or_default()
+            .chunks
             .insert(chunk, (v, c));
         shard.bytes += cost;
+    }
+
+    /// The head of `name` held, whatever its version.
+    pub(crate) fn head(&self, name: &str) -> Option<Arc<KeyHead>> {
+        if self.shard_capacity == 0 {
+            return None;
+        }
+        let shard = self
+            .shard(name)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        shard.keys.get(name)?.head.clone()
+    }
+
+    /// Keeps `head` as `name`'s head: joined to the one held when it continues it,
+    /// else in its place.
+    pub(crate) fn put_head(&self, name: &str, head: KeyHead) {
+        let mut guard = self
+            .shard(name)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let shard = &mut *guard;
+        let held = shard.keys.get_mut(name).and_then(|k| k.head.take());
+        if let Some(old) = &held {
+            shard.bytes -= old.bytes() + name.len();
+        }
+        let head = held.and_then(|old| old.join(&head)).unwrap_or(head);
+        let cost = head.bytes() + name.len();
+        if cost > self.shard_capacity {
+            return;
+        }
+        self.make_room(shard, cost);
+        shard.keys.entry(name.to_owned()).or_default().head = Some(Arc::new(head));
+        shard.bytes += cost;
+    }
+
+    /// Drops entries of `shard` until `cost` more bytes fit (and an eighth more).
+    fn make_room(&self, shard: &mut Shard, cost: usize) {
+        if shard.bytes + cost > self.shard_capacity {
+            let target = self.shard_capacity - self.shard_capacity / 8;
+            shard.shrink_to(target.min(self.shard_capacity - cost));
+        }
     }
 }
 
@@ -116,9 +245,14 @@ impl Shard {
     /// Drops entries (in the maps' order) until the shard holds at most `target` bytes.
     fn shrink_to(&mut self, target: usize) {
         let mut bytes = self.bytes;
-        self.keys.retain(|name, chunks| {
+        self.keys.retain(|name, key| {
+            if bytes > target
+                && let Some(head) = key.head.take()
+            {
+                bytes -= head.bytes() + name.len();
+            }
             let cost = ChunkCache::entry_bytes(name);
-            chunks.retain(|_, _| {
+            key.chunks.retain(|_, _| {
                 if bytes > target {
                     bytes -= cost;
                     false
@@ -126,7 +260,7 @@ impl Shard {
                     true
                 }
             });
-            !chunks.is_empty()
+            key.head.is_some() || !key.chunks.is_empty()
         });
         self.bytes = bytes;
     }
@@ -182,7 +316,10 @@ mod tests {
                 let s = s.lock().unwrap();
                 s.keys
                     .iter()
-                    .map(|(n, m)| m.len() * ChunkCache::entry_bytes(n))
+                    .map(|(n, k)| {
+                        k.chunks.len() * ChunkCache::entry_bytes(n)
+                            + k.head.as_ref().map_or(0, |h| h.bytes() + n.len())
+                    })
                     .sum::<usize>()
             })
             .sum();

@@ -26,7 +26,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::cache::ChunkCache;
+use super::cache::{ChunkCache, KeyHead};
 use super::chunk::{self, Chunk};
 use crate::error::{Result, StoreError};
 
@@ -55,16 +55,18 @@ const RANGES: usize = 16;
 
 /// Where a find reads the index: a database connection, or a model in tests.
 pub(crate) trait ChunkSource {
-    /// For each of `keys` (by its index), up to `window` of its chunks from chunk
-    /// `from` on, ascending, with their sizes and versions, and the stored form of the
-    /// first one and of those with at most [`INLINE_IDS`] ids.
+    /// The version of each of `keys` (by its index) and, for the keys whose version is
+    /// not the one `held` names, up to `window` of its chunks from chunk `from` on,
+    /// ascending, with their sizes and versions, and the stored form of the first one
+    /// and of those with at most [`INLINE_IDS`] ids; as of one moment.
     async fn head(
         &mut self,
         kind: &str,
         keys: &[String],
         from: i64,
         window: usize,
-    ) -> Result<Vec<Head>>;
+        held: &[Option<i64>],
+    ) -> Result<Heads>;
 
     /// The stored chunks of each range: `(key, lo, hi)` is key `key`'s (an index of
     /// `keys`) chunks `lo..=hi`.
@@ -86,6 +88,14 @@ pub(crate) struct Stored {
     pub(crate) bits: Vec<u8>,
 }
 
+/// What a head statement read: each key's version (`None`: the key has never been
+/// written), and the chunks of the keys whose version the caller did not hold.
+#[derive(Debug, Default)]
+pub(crate) struct Heads {
+    pub(crate) versions: Vec<Option<i64>>,
+    pub(crate) rows: Vec<Head>,
+}
+
 /// One key's chunk: how many ids it holds, its version, and maybe its stored form.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Head {
@@ -93,7 +103,7 @@ pub(crate) struct Head {
     pub(crate) chunk: i64,
     pub(crate) ids: i64,
     pub(crate) v: i64,
-    pub(crate) bits: Option<Vec<u8>>,
+    pub(crate) bits: Option<Arc<[u8]>>,
 }
 
 /// A key's chunk within a candidate.
@@ -188,7 +198,7 @@ pub(crate) async fn find_page<S: ChunkSource>(
         } else {
             WINDOW
         };
-        let heads = src.head(kind, keys, from, len).await?;
+        let heads = read_heads(src, cache, kind, (keys, &names), from, len).await?;
         let (mut slots, end) = window(&names, cache, heads, all, len)?;
         // How many matches the slots seen so far were expected to hold by their sizes
         // alone, and how many they held: the scale of the next estimates.
@@ -224,6 +234,62 @@ pub(crate) async fn find_page<S: ChunkSource>(
     }
 }
 
+/// The head rows of a window: a key's from the cache when the head statement says the
+/// key is still at the version of the head held, else from the statement (and then
+/// kept in the cache).
+async fn read_heads<S: ChunkSource>(
+    src: &mut S,
+    cache: &ChunkCache,
+    kind: &str,
+    (keys, names): (&[String], &[String]),
+    from: i64,
+    len: usize,
+) -> Result<Vec<Head>> {
+    let held: Vec<Option<Arc<KeyHead>>> = names
+        .iter()
+        .map(|n| cache.head(n).filter(|h| h.serves(from, len)))
+        .collect();
+    let versions: Vec<Option<i64>> = held.iter().map(|h| h.as_ref().map(|h| h.v)).collect();
+    let read = src.head(kind, keys, from, len, &versions).await?;
+    let mut read_rows: Vec<Vec<Head>> = vec![Vec::new(); keys.len()];
+    for h in read.rows {
+        if let Some(rows) = read_rows.get_mut(h.key) {
+            rows.push(h);
+        }
+    }
+    let mut heads = Vec::new();
+    for (k, rows) in read_rows.into_iter().enumerate() {
+        let v = read.versions.get(k).copied().flatten();
+        match (&held[k], v) {
+            (Some(h), Some(v)) if h.v == v => heads.extend(h.window(k, from, len)),
+            _ => {
+                if let Some(v) = v {
+                    let complete = rows.len() < len;
+                    let rows = rows
+                        .iter()
+                        .map(|r| Head {
+                            key: 0,
+                            bits: r.bits.clone().filter(|_| r.ids <= INLINE_IDS),
+                            ..r.clone()
+                        })
+                        .collect();
+                    cache.put_head(
+                        &names[k],
+                        KeyHead {
+                            v,
+                            from,
+                            complete,
+                            rows,
+                        },
+                    );
+                }
+                heads.extend(rows);
+            }
+        }
+    }
+    Ok(heads)
+}
+
 /// The candidates of a window, ascending, and the window's last chunk (`None`: every
 /// key's list was read to its end). Chunks the head did not carry are taken from the
 /// cache when it holds them at the listed version.
@@ -245,7 +311,14 @@ fn window(
         counts[h.key] += 1;
         last[h.key] = last[h.key].max(h.chunk);
         let bits = match h.bits.as_deref() {
-            Some(stored) => Some(Arc::new(decode(stored)?)),
+            Some(stored) => {
+                let bits = Arc::new(decode(stored)?);
+                if h.ids > INLINE_IDS {
+                    // A window's first chunk: the cached head does not carry it.
+                    cache.put(&names[h.key], h.chunk, h.v, Arc::clone(&bits));
+                }
+                Some(bits)
+            }
             None => cache.get(&names[h.key], h.chunk, h.v),
         };
         let cells = by_chunk
@@ -392,15 +465,22 @@ mod tests {
     #[derive(Default)]
     struct Model {
         chunks: BTreeMap<(String, i64), (i64, Chunk)>,
+        /// Key versions (`tag_keys`).
+        keys: BTreeMap<String, i64>,
         clock: i64,
         statements: usize,
+        /// Chunks returned by chunks statements.
         read: usize,
+        /// Chunk rows returned by head statements.
+        listed: usize,
     }
 
     impl Model {
         /// Sets (`set`) or clears the bits of `ids` under `key`; each chunk written gets
         /// a new version, as the database's writes give it.
         fn write(&mut self, key: &str, ids: impl IntoIterator<Item = i64>, set: bool) {
+            self.clock += 1;
+            self.keys.insert(key.to_owned(), self.clock);
             for id in ids {
                 let (c, o) = chunk::split(id);
                 self.clock += 1;
@@ -430,10 +510,15 @@ mod tests {
             keys: &[String],
             from: i64,
             window: usize,
-        ) -> Result<Vec<Head>> {
+            held: &[Option<i64>],
+        ) -> Result<Heads> {
             self.statements += 1;
             let mut out = Vec::new();
+            let versions: Vec<Option<i64>> = keys.iter().map(|k| self.keys.get(k).copied()).collect();
             for (i, k) in keys.iter().enumerate() {
+                if held[i].is_some() && held[i] == versions[i] {
+                    continue;
+                }
                 let range = (k.clone(), from)..=(k.clone(), i64::MAX);
                 for (n, ((_, c), (v, bits))) in self.chunks.range(range).take(window).enumerate() {
                     let ids = i64::from(bits.len());
@@ -442,11 +527,15 @@ mod tests {
                         chunk: *c,
                         ids,
                         v: *v,
-                        bits: (n == 0 || ids <= INLINE_IDS).then(|| bits.encode()),
+                        bits: (n == 0 || ids <= INLINE_IDS).then(|| bits.encode().into()),
                     });
                 }
             }
-            Ok(out)
+            self.listed += out.len();
+            Ok(Heads {
+                versions,
+                rows: out,
+            })
         }
 
         async fn chunks(
@@ -647,6 +736,7 @@ mod tests {
         let find = |m: &mut Model| {
             m.statements = 0;
             m.read = 0;
+            m.listed = 0;
             let found = run(find_page(
                 m,
                 &cache,
@@ -657,7 +747,7 @@ mod tests {
                 1_000,
             ))
             .unwrap();
-            (found, m.statements, m.read)
+            (found, m.statements, m.read, m.listed)
         };
         let want = |m: &Model| -> Vec<i64> {
             let has = |k: &str, id: i64| {
@@ -670,13 +760,18 @@ mod tests {
                 .filter(|&i| has("rare", i) && has("even", i))
                 .collect()
         };
-        let (first, n, read) = find(&mut m);
+        let (first, n, read, listed) = find(&mut m);
         assert_eq!(first, want(&m));
         assert_eq!(n, 2, "the head, then the dense key's chunks");
         assert_eq!(read, 30, "every chunk of `even` but the first (the head's)");
-        let (again, n, read) = find(&mut m);
+        assert_eq!(listed, 31 + 31, "both keys' chunk lists");
+        let (again, n, read, listed) = find(&mut m);
         assert_eq!(again, first);
-        assert_eq!((n, read), (1, 0), "the head alone: every chunk was cached");
+        assert_eq!(
+            (n, read, listed),
+            (1, 0, 0),
+            "the head statement alone, which lists nothing: both keys are unchanged"
+        );
 
         // `even` gains an odd id that `rare` has (10 007 * 50 + 3, in chunk 15), and
         // loses an even one it had (10 007 * 99 + 3, in chunk 30): both chunks have
@@ -689,12 +784,114 @@ mod tests {
         );
         m.write("even", [gained], true);
         m.write("even", [lost], false);
-        let (changed, n, read) = find(&mut m);
+        let (changed, n, read, listed) = find(&mut m);
         assert_eq!(changed, want(&m));
         assert!(changed.contains(&gained) && !changed.contains(&lost));
         assert_eq!((n, read), (2, 2), "the two chunks written since");
-        let (again, n, read) = find(&mut m);
+        assert_eq!(listed, 31, "the written key's list only");
+        let (again, n, read, listed) = find(&mut m);
         assert_eq!(again, changed);
-        assert_eq!((n, read), (1, 0));
+        assert_eq!((n, read, listed), (1, 0, 0));
+    }
+
+    /// A key written between two pages of a walk (the second page continuing the
+    /// head that the first one left in the cache) is listed afresh by the next find.
+    #[test]
+    fn a_key_written_between_pages_is_listed_afresh() {
+        let mut m = Model::default();
+        let id = |c: i64| c * chunk::IDS as i64 + 5;
+        m.tag("spread", (0..200).map(id));
+        let cache = ChunkCache::new(64 << 20);
+        let k = keys(&["spread"]);
+        let page = |m: &mut Model, after: i64, limit: usize| {
+            run(find_page(m, &cache, "k", &k, true, after, limit)).unwrap()
+        };
+        assert_eq!(page(&mut m, -1, 3), [id(0), id(1), id(2)]);
+        // The head held lists chunks 0..=63; the key changes in chunk 10; the next
+        // page starts in chunk 63, at the end of the head held.
+        m.write("spread", [id(10) + 1], true);
+        assert_eq!(page(&mut m, id(63), 2), [id(64), id(65)]);
+        let want: Vec<i64> = (0..200).map(id).chain([id(10) + 1]).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        same(&page(&mut m, -1, usize::MAX), &want, "after the write");
+        assert_eq!(page(&mut m, id(10), 1), [id(10) + 1]);
+    }
+
+    /// With a cache shared by every find, finds interleaved with writes of any key
+    /// (setting and clearing ids, emptying a key, creating one) equal the brute-force
+    /// answer, for whole results read window by window and for pages; and a find
+    /// repeated with no write in between lists no chunk.
+    #[test]
+    fn cached_heads_follow_writes() {
+        let mut m = Model::default();
+        // 200 chunks of one id: four windows of 64, or 13 of 16 for any-of pages.
+        m.tag("spread", (0..200).map(|c| c * chunk::IDS as i64 + 5));
+        m.tag("even", (0..100_000).filter(|i| i % 2 == 0));
+        m.tag("third", (0..100_000).filter(|i| i % 3 == 0));
+        let cache = ChunkCache::new(64 << 20);
+        let names = ["spread", "even", "third", "new"];
+        let queries: &[(&[&str], bool)] = &[
+            (&["spread"], true),
+            (&["even", "third"], true),
+            (&["spread", "even"], true),
+            (&["spread", "third"], false),
+            (&["even", "new"], false),
+            (&["new"], true),
+        ];
+        let brute = |m: &Model, q: &[&str], all: bool| -> Vec<i64> {
+            let ids: std::collections::BTreeSet<i64> = m
+                .chunks
+                .iter()
+                .filter(|((k, _), _)| q.contains(&k.as_str()))
+                .flat_map(|((_, c), (_, b))| b.offsets(0).map(|o| chunk::join(*c, o)).collect::<Vec<_>>())
+                .collect();
+            let has = |k: &str, id: i64| {
+                let (c, o) = chunk::split(id);
+                m.chunks
+                    .get(&(k.to_owned(), c))
+                    .is_some_and(|(_, b)| b.offsets(o).next() == Some(o))
+            };
+            ids.into_iter()
+                .filter(|&id| {
+                    if all {
+                        q.iter().all(|k| has(k, id))
+                    } else {
+                        q.iter().any(|k| has(k, id))
+                    }
+                })
+                .collect()
+        };
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for round in 0..30 {
+            // A write: a few ids set or cleared under one key; every tenth round
+            // clears a whole key.
+            let key = names[next(names.len() as u64) as usize];
+            if round % 10 == 9 {
+                let all: Vec<i64> = brute(&m, &[key], true);
+                m.write(key, all, false);
+            } else {
+                let ids: Vec<i64> = (0..5).map(|_| next(6_600_000) as i64).collect();
+                m.write(key, ids, next(3) > 0);
+            }
+            for (q, all) in queries {
+                let k = keys(q);
+                let want = brute(&m, q, *all);
+                let whole = run(find_page(&mut m, &cache, "k", &k, *all, i64::MIN, usize::MAX)).unwrap();
+                same(&whole, &want, &format!("round {round}: {q:?} all={all}"));
+                let cursor = next(6_600_000) as i64;
+                let page = run(find_page(&mut m, &cache, "k", &k, *all, cursor, 100)).unwrap();
+                let expect: Vec<i64> = want.iter().copied().filter(|&r| r > cursor).take(100).collect();
+                same(&page, &expect, &format!("round {round}: {q:?} all={all} after {cursor}"));
+                m.listed = 0;
+                let again = run(find_page(&mut m, &cache, "k", &k, *all, cursor, 100)).unwrap();
+                assert_eq!(again, page);
+                assert_eq!(m.listed, 0, "round {round}: {q:?}: nothing written since");
+            }
+        }
     }
 }

@@ -10,11 +10,12 @@
 //! concurrent writers of one chunk).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use sqlx::AssertSqlSafe;
 
 use super::chunk::{self, Chunk};
-use super::find::{ChunkSource, Head, INLINE_IDS, Stored, decode};
+use super::find::{ChunkSource, Head, Heads, INLINE_IDS, Stored, decode};
 use crate::backend::BackendKind;
 use crate::error::Result;
 use crate::import::chunks_by_size;
@@ -98,23 +99,35 @@ fn params(first: usize, n: usize) -> String {
         .join(", ")
 }
 
-/// One arm per key of the head statement (`$1` kind, `$2` first chunk, keys from `$3`):
-/// the key's next chunks with their sizes and versions, and the stored form of the first
-/// one and of the small ones.
+/// One pair of arms per key of the head statement (`$1` kind, `$2` first chunk, keys
+/// from `$3`, then the versions of the keys' lists the caller holds): the key's version
+/// (a row with `n` = -1), and, unless it is the version the caller holds, the key's
+/// next chunks with their sizes and versions, and the stored form of the first one and
+/// of the small ones. One statement reads both, so they agree.
 fn head_sql(backend: BackendKind, keys: usize, window: usize) -> String {
     let arms: Vec<String> = (0..keys)
         .map(|i| {
             let k = i + 3;
+            let held = keys + i + 3;
             format!(
-                "SELECT * FROM (SELECT CAST({i} AS BIGINT) AS i, chunk, n, v, \
+                "SELECT CAST({i} AS BIGINT) AS i, CAST(0 AS BIGINT) AS chunk, \
+                 CAST(-1 AS BIGINT) AS n, v, NULL AS bits FROM tag_keys \
+                 WHERE kind = $1 AND key = ${k} \
+                 UNION ALL \
+                 SELECT * FROM (SELECT CAST({i} AS BIGINT) AS i, chunk, n, v, \
                  CASE WHEN n <= {INLINE_IDS} OR chunk = (SELECT MIN(f.chunk) FROM tag_bits AS f \
                  WHERE f.kind = $1 AND f.key = ${k} AND f.chunk >= $2) THEN bits END AS bits \
                  FROM tag_bits WHERE kind = $1 AND key = ${k} AND chunk >= $2 \
+                 AND (${held} IS NULL OR ${held} IS DISTINCT FROM (SELECT h.v FROM tag_keys AS h \
+                 WHERE h.kind = $1 AND h.key = ${k})) \
                  ORDER BY chunk LIMIT {window}) AS a{i}"
             )
         })
         .collect();
-    stable_plan(backend, &arms.join(" UNION ALL "), &[2], &[])
+    let integers: Vec<usize> = std::iter::once(2)
+        .chain((0..keys).map(|i| keys + i + 3))
+        .collect();
+    stable_plan(backend, &arms.join(" UNION ALL "), &integers, &[])
 }
 
 /// The chunks statement (`$1` kind, then per range its key and first and last chunks).
@@ -150,9 +163,28 @@ trait Rows {
     /// Clears record `id`'s bits under `gone` (tags removed) that none of its remaining
     /// tags covers.
     async fn clear_uncovered(&mut self, kind: &str, id: i64, gone: &[String]) -> Result<()>;
+    /// Gives `keys` (ascending) of `kind` new versions in `tag_keys`, locking their rows
+    /// (PostgreSQL) until the transaction ends.
+    async fn stamp_keys(&mut self, kind: &str, keys: &[&str]) -> Result<()>;
     /// Writes index rows `(key, chunk, ids, stored form)` of `kind`, replacing those
     /// present.
     async fn upsert_rows(&mut self, kind: &str, rows: &[(&str, i64, i64, Vec<u8>)]) -> Result<()>;
+}
+
+/// Writes the rebuild's finished keys: their index rows, then their versions.
+async fn write_finished<R: Rows>(conn: &mut R, finished: &[Finished]) -> Result<u64> {
+    let mut written = 0;
+    for done in finished {
+        let rows = done.rows();
+        conn.upsert_rows(&done.kind, &rows).await?;
+        written += rows.len() as u64;
+    }
+    for same_kind in finished.chunk_by(|a, b| a.kind == b.kind) {
+        let mut keys: Vec<&str> = same_kind.iter().map(|f| f.key.as_str()).collect();
+        keys.sort_unstable();
+        conn.stamp_keys(&same_kind[0].kind, &keys).await?;
+    }
+    Ok(written)
 }
 
 /// The index's writes, inside a write transaction.
@@ -183,6 +215,12 @@ macro_rules! impl_tag_index {
                 kind: &str,
                 changes: BTreeMap<i64, ChunkChanges<'_>>,
             ) -> Result<()> {
+                // Every key this may write gets a new version first, in key order: a
+                // writer holds its keys' rows (PostgreSQL) before any index row, so
+                // writers of a key take turns and two writers never wait for each other.
+                let keys: BTreeSet<&str> =
+                    changes.values().flat_map(|per_key| per_key.keys().copied()).collect();
+                self.stamp_keys(kind, &keys.into_iter().collect::<Vec<_>>()).await?;
                 for (c, per_key) in changes {
                     let names: Vec<&str> = per_key.keys().copied().collect();
                     if $placeholders {
@@ -303,6 +341,28 @@ macro_rules! impl_tag_index {
                 }
                 self.apply_bits(kind, BTreeMap::from([(c, per_key)])).await
             }
+            async fn stamp_keys(&mut self, kind: &str, keys: &[&str]) -> Result<()> {
+                for batch in chunks_by_size(keys, KEYS_PER_STATEMENT, |k| k.len() + 8) {
+                    if let Some(bump) = $bump {
+                        sqlx::query(bump).execute(&mut *self).await?;
+                    }
+                    let values: Vec<String> = (0..batch.len())
+                        .map(|i| format!("($1, ${}, {})", i + 2, $version))
+                        .collect();
+                    let sql = format!(
+                        "INSERT INTO tag_keys (kind, key, v) VALUES {} \
+                         ON CONFLICT (kind, key) DO UPDATE SET v = excluded.v",
+                        values.join(", ")
+                    );
+                    let mut q = sqlx::query(AssertSqlSafe(sql)).bind(kind);
+                    for key in batch {
+                        q = q.bind(*key);
+                    }
+                    q.execute(&mut *self).await?;
+                }
+                Ok(())
+            }
+
             async fn upsert_rows(&mut self, kind: &str, rows: &[(&str, i64, i64, Vec<u8>)]) -> Result<()> {
                 for batch in chunks_by_size(rows, KEYS_PER_STATEMENT, |(k, _, _, b)| k.len() + b.len() + 24) {
                     if let Some(bump) = $bump {
@@ -411,6 +471,7 @@ macro_rules! impl_tag_index {
 
             async fn rebuild_tag_index(&mut self) -> Result<u64> {
                 sqlx::query("DELETE FROM tag_bits").execute(&mut *self).await?;
+                sqlx::query("DELETE FROM tag_keys").execute(&mut *self).await?;
                 // Every (kind, key) with its row count, in byte order: keys below an
                 // ancestor are contiguous, so the scan closes each key once it leaves it.
                 let keys: Vec<(String, String, i64)> = sqlx::query_as(
@@ -447,26 +508,27 @@ macro_rules! impl_tag_index {
                         .bind(&keys[end - 1].1)
                         .fetch_all(&mut *self)
                         .await?;
+                    let mut finished = Vec::new();
                     for (key, id) in &found {
-                        for done in rebuild.add(kind, key, *id) {
-                            let rows = done.rows();
-                            self.upsert_rows(&done.kind, &rows).await?;
-                            written += rows.len() as u64;
-                        }
+                        finished.extend(rebuild.add(kind, key, *id));
                     }
+                    written += write_finished(self, &finished).await?;
                     at = end;
                 }
-                for done in rebuild.finish() {
-                    let rows = done.rows();
-                    self.upsert_rows(&done.kind, &rows).await?;
-                    written += rows.len() as u64;
-                }
+                written += write_finished(self, &rebuild.finish()).await?;
                 Ok(written)
             }
         }
 
         impl ChunkSource for $conn {
-            async fn head(&mut self, kind: &str, keys: &[String], from: i64, window: usize) -> Result<Vec<Head>> {
+            async fn head(
+                &mut self,
+                kind: &str,
+                keys: &[String],
+                from: i64,
+                window: usize,
+                held: &[Option<i64>],
+            ) -> Result<Heads> {
                 let n = padded_len(keys.len());
                 let mut q = sqlx::query_as::<_, (i64, i64, i64, i64, Option<Vec<u8>>)>(
                     AssertSqlSafe(head_sql($backend, n, window)),
@@ -476,17 +538,30 @@ macro_rules! impl_tag_index {
                 for i in 0..n {
                     q = q.bind(keys.get(i).map(String::as_str));
                 }
-                let rows = q.fetch_all(&mut *self).await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(key, chunk, ids, v, bits)| Head {
-                        key: usize::try_from(key).unwrap_or(usize::MAX),
-                        chunk,
-                        ids,
-                        v,
-                        bits,
-                    })
-                    .collect())
+                for i in 0..n {
+                    q = q.bind(held.get(i).copied().flatten());
+                }
+                let mut heads = Heads {
+                    versions: vec![None; keys.len()],
+                    rows: Vec::new(),
+                };
+                for (key, chunk, ids, v, bits) in q.fetch_all(&mut *self).await? {
+                    let key = usize::try_from(key).unwrap_or(usize::MAX);
+                    if ids < 0 {
+                        if let Some(slot) = heads.versions.get_mut(key) {
+                            *slot = Some(v);
+                        }
+                    } else {
+                        heads.rows.push(Head {
+                            key,
+                            chunk,
+                            ids,
+                            v,
+                            bits: bits.map(Arc::from),
+                        });
+                    }
+                }
+                Ok(heads)
             }
 
             async fn chunks(
