@@ -66,10 +66,10 @@ impl KeyHead {
 
     /// The head statement's rows for key `key`, chunks from `from` on, `len` of them.
     pub(crate) fn window(&self, key: usize, from: i64, len: usize) -> impl Iterator<Item = Head> {
-        self.rows_from(from).iter().take(len).map(move |r| Head {
-            key,
-            ..r.clone()
-        })
+        self.rows_from(from)
+            .iter()
+            .take(len)
+            .map(move |r| Head { key, ..r.clone() })
     }
 
     fn bytes(&self) -> usize {

@@ -514,7 +514,8 @@ mod tests {
         ) -> Result<Heads> {
             self.statements += 1;
             let mut out = Vec::new();
-            let versions: Vec<Option<i64>> = keys.iter().map(|k| self.keys.get(k).copied()).collect();
+            let versions: Vec<Option<i64>> =
+                keys.iter().map(|k| self.keys.get(k).copied()).collect();
             for (i, k) in keys.iter().enumerate() {
                 if held[i].is_some() && held[i] == versions[i] {
                     continue;
@@ -811,7 +812,12 @@ mod tests {
         // page starts in chunk 63, at the end of the head held.
         m.write("spread", [id(10) + 1], true);
         assert_eq!(page(&mut m, id(63), 2), [id(64), id(65)]);
-        let want: Vec<i64> = (0..200).map(id).chain([id(10) + 1]).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        let want: Vec<i64> = (0..200)
+            .map(id)
+            .chain([id(10) + 1])
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
         same(&page(&mut m, -1, usize::MAX), &want, "after the write");
         assert_eq!(page(&mut m, id(10), 1), [id(10) + 1]);
     }
@@ -842,7 +848,9 @@ mod tests {
                 .chunks
                 .iter()
                 .filter(|((k, _), _)| q.contains(&k.as_str()))
-                .flat_map(|((_, c), (_, b))| b.offsets(0).map(|o| chunk::join(*c, o)).collect::<Vec<_>>())
+                .flat_map(|((_, c), (_, b))| {
+                    b.offsets(0).map(|o| chunk::join(*c, o)).collect::<Vec<_>>()
+                })
                 .collect();
             let has = |k: &str, id: i64| {
                 let (c, o) = chunk::split(id);
@@ -881,12 +889,30 @@ mod tests {
             for (q, all) in queries {
                 let k = keys(q);
                 let want = brute(&m, q, *all);
-                let whole = run(find_page(&mut m, &cache, "k", &k, *all, i64::MIN, usize::MAX)).unwrap();
+                let whole = run(find_page(
+                    &mut m,
+                    &cache,
+                    "k",
+                    &k,
+                    *all,
+                    i64::MIN,
+                    usize::MAX,
+                ))
+                .unwrap();
                 same(&whole, &want, &format!("round {round}: {q:?} all={all}"));
                 let cursor = next(6_600_000) as i64;
                 let page = run(find_page(&mut m, &cache, "k", &k, *all, cursor, 100)).unwrap();
-                let expect: Vec<i64> = want.iter().copied().filter(|&r| r > cursor).take(100).collect();
-                same(&page, &expect, &format!("round {round}: {q:?} all={all} after {cursor}"));
+                let expect: Vec<i64> = want
+                    .iter()
+                    .copied()
+                    .filter(|&r| r > cursor)
+                    .take(100)
+                    .collect();
+                same(
+                    &page,
+                    &expect,
+                    &format!("round {round}: {q:?} all={all} after {cursor}"),
+                );
                 m.listed = 0;
                 let again = run(find_page(&mut m, &cache, "k", &k, *all, cursor, 100)).unwrap();
                 assert_eq!(again, page);

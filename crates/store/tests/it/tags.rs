@@ -648,7 +648,8 @@ async fn the_index_follows_every_write(ctx: Ctx) {
     // A database from before the index: its tables, row versions and migration records
     // gone, as they were before version 4 (PostgreSQL's version sequence belongs to the
     // table). Opening it applies migrations 4, 5 and 6, which build the index.
-    let forget = "DROP TABLE tag_keys; DELETE FROM portcullis_migrations WHERE version IN (4, 5, 6)";
+    let forget =
+        "DROP TABLE tag_keys; DELETE FROM portcullis_migrations WHERE version IN (4, 5, 6)";
     match s.backend() {
         portcullis_store::BackendKind::Sqlite => {
             let mut c = sqlx::SqliteConnection::connect(&ctx.url).await.unwrap();
@@ -795,6 +796,69 @@ async fn concurrent_writers_of_one_chunk(ctx: Ctx) {
     );
 }
 store_test!(concurrent_writers_of_one_chunk);
+
+/// Bulk writers of many keys over many chunks at the same time, in different orders,
+/// with finds running between them (one cache shared): no writer waits for another
+/// forever (each locks its keys first, in key order), none loses another's bits, and
+/// the finds end up seeing every write.
+async fn bulk_writers_of_many_keys_and_chunks(ctx: Ctx) {
+    let s = &ctx.store;
+    // No common ancestor: a key every writer writes would make them take turns.
+    let keys = ["k0", "k1", "k2", "k3", "k4", "k5"];
+    let mut tasks = Vec::new();
+    for w in 0..6usize {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            for round in 0..8i64 {
+                // A key per chunk, in this writer's order: writers of even numbers go
+                // up the keys as the chunks go up, the others down.
+                let mut pairs: Vec<(i64, Tag)> = Vec::new();
+                for c in 0..6i64 {
+                    let turn = w as i64 + round;
+                    let k = if w % 2 == 0 { turn + c } else { turn - c }.rem_euclid(6);
+                    let id = (c << 15) + 100 * w as i64 + round;
+                    pairs.push((id, t(keys[k as usize])));
+                    pairs.push((id, t(keys[(k as usize + 3) % 6])));
+                }
+                s.add_tags_bulk("items", &pairs).await.unwrap();
+                for (id, tag) in &pairs {
+                    let found = s
+                        .find_tagged("items", std::slice::from_ref(tag), TagMatch::All)
+                        .await
+                        .unwrap();
+                    assert!(found.contains(id), "writer {w} round {round}: {id} missing");
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let mut want: Vec<i64> = (0..6i64)
+        .flat_map(|c| (0..6i64).flat_map(move |w| (0..8).map(move |r| (c << 15) + 100 * w + r)))
+        .collect();
+    want.sort_unstable();
+    assert_eq!(
+        s.find_tagged("items", &ts(&keys), TagMatch::Any)
+            .await
+            .unwrap(),
+        want
+    );
+    let fresh = ctx.reopen(crate::harness::same).await;
+    for q in keys {
+        assert_eq!(
+            s.find_tagged("items", &ts(&[q]), TagMatch::All)
+                .await
+                .unwrap(),
+            fresh
+                .find_tagged("items", &ts(&[q]), TagMatch::All)
+                .await
+                .unwrap(),
+            "{q}: the cached store and a fresh one agree"
+        );
+    }
+}
+store_test!(bulk_writers_of_many_keys_and_chunks);
 
 /// Chunks are read back byte for byte, whatever bytes they hold: bitmaps with zero and
 /// 0xff bytes, offset lists with zero bytes, through the head statement and the chunks
