@@ -64,6 +64,11 @@ impl KeyHead {
         self.from <= from && (self.complete || self.rows_from(from).len() >= len)
     }
 
+    /// The first row of chunks from `from` on.
+    pub(crate) fn first_from(&self, from: i64) -> Option<&Head> {
+        self.rows_from(from).first()
+    }
+
     /// The head statement's rows for key `key`, chunks from `from` on, `len` of them.
     pub(crate) fn window(&self, key: usize, from: i64, len: usize) -> impl Iterator<Item = Head> {
         self.rows_from(from)

@@ -245,9 +245,19 @@ async fn read_heads<S: ChunkSource>(
     from: i64,
     len: usize,
 ) -> Result<Vec<Head>> {
+    // A head statement carries a window's first chunk: a head held serves only when
+    // that chunk is at hand too, else a page would take a chunks statement more.
+    let at_hand = |name: &str, h: &KeyHead| {
+        h.first_from(from)
+            .is_none_or(|r| r.bits.is_some() || cache.get(name, r.chunk, r.v).is_some())
+    };
     let held: Vec<Option<Arc<KeyHead>>> = names
         .iter()
-        .map(|n| cache.head(n).filter(|h| h.serves(from, len)))
+        .map(|n| {
+            cache
+                .head(n)
+                .filter(|h| h.serves(from, len) && at_hand(n, h))
+        })
         .collect();
     let versions: Vec<Option<i64>> = held.iter().map(|h| h.as_ref().map(|h| h.v)).collect();
     let read = src.head(kind, keys, from, len, &versions).await?;
@@ -793,6 +803,32 @@ mod tests {
         let (again, n, read, listed) = find(&mut m);
         assert_eq!(again, changed);
         assert_eq!((n, read, listed), (1, 0, 0));
+    }
+
+    /// A deep page of a key whose head is held but whose chunk at the cursor is not
+    /// cached reads the head again (which carries that chunk): one statement, not the
+    /// head's version and then the chunk. The next such page is served by the cache.
+    #[test]
+    fn a_held_head_serves_when_the_first_chunk_is_at_hand() {
+        let mut m = Model::default();
+        m.tag("even", (0..1_000_000).filter(|i| i % 2 == 0));
+        let cache = ChunkCache::new(64 << 20);
+        let k = keys(&["even"]);
+        let mut page = |after: i64| {
+            m.statements = 0;
+            m.listed = 0;
+            let found = run(find_page(&mut m, &cache, "k", &k, true, after, 10)).unwrap();
+            (found, m.statements, m.listed)
+        };
+        let deep = 20 << 15;
+        let want: Vec<i64> = (1..=10).map(|i| deep + 2 * i).collect();
+        assert_eq!(page(-1).1, 1);
+        let (found, n, listed) = page(deep + 1);
+        assert_eq!(found, want);
+        assert_eq!((n, listed), (1, 11), "chunk 20 was not cached: the head again");
+        let (found, n, listed) = page(deep + 1);
+        assert_eq!(found, want);
+        assert_eq!((n, listed), (1, 0), "now it is");
     }
 
     /// A key written between two pages of a walk (the second page continuing the
