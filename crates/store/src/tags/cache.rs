@@ -227,13 +227,19 @@ impl ChunkCache {
         if let Some(old) = &held {
             shard.bytes -= old.bytes() + name.len();
         }
-        let head = held.and_then(|old| old.join(&head)).unwrap_or(head);
+        let head = match held {
+            // A head read for a deep page of a key whose list the cache holds from
+            // before (the window's first chunk was not at hand): keep the longer list.
+            Some(old) if old.v == head.v && old.serves(head.from, head.rows.len()) => old,
+            Some(old) => Arc::new(old.join(&head).unwrap_or(head)),
+            None => Arc::new(head),
+        };
         let cost = head.bytes() + name.len();
         if cost > self.shard_capacity {
             return;
         }
         self.make_room(shard, cost);
-        shard.keys.entry(name.to_owned()).or_default().head = Some(Arc::new(head));
+        shard.keys.entry(name.to_owned()).or_default().head = Some(head);
         shard.bytes += cost;
     }
 
@@ -312,6 +318,8 @@ mod tests {
             for c in 0..10 {
                 cache.put(&name, c, 1, chunk_of(&[0]));
             }
+            cache.put_head(&name, head(1, 0, 0..(k % 40), k % 3 == 0));
+            cache.put_head(&name, head(2, 0, 0..(k % 7), true));
         }
         let held: usize = cache.shards.iter().map(|s| s.lock().unwrap().bytes).sum();
         let counted: usize = cache
@@ -331,6 +339,50 @@ mod tests {
         assert_eq!(held, counted, "the byte count matches the entries");
         assert!(held <= capacity, "{held} > {capacity}");
         assert!(held > capacity / 2, "the cache still holds chunks: {held}");
+    }
+
+    fn head(v: i64, from: i64, chunks: std::ops::Range<i64>, complete: bool) -> KeyHead {
+        KeyHead {
+            v,
+            from,
+            complete,
+            rows: chunks
+                .map(|chunk| Head {
+                    key: 0,
+                    chunk,
+                    ids: 1,
+                    v: 1,
+                    bits: None,
+                })
+                .collect(),
+        }
+    }
+
+    fn held(cache: &ChunkCache, name: &str) -> (i64, i64, bool, Vec<i64>) {
+        let h = cache.head(name).expect("a head");
+        (h.v, h.from, h.complete, h.rows.iter().map(|r| r.chunk).collect())
+    }
+
+    #[test]
+    fn heads_are_joined_kept_or_replaced() {
+        let cache = ChunkCache::new(1 << 20);
+        let name = ChunkCache::name("users", "/a/");
+        // A window, then the next one at the same version: one list.
+        cache.put_head(&name, head(7, 0, 0..3, false));
+        cache.put_head(&name, head(7, 3, 3..6, true));
+        assert_eq!(held(&cache, &name), (7, 0, true, (0..6).collect()));
+        assert!(cache.head(&name).unwrap().serves(4, 64));
+        assert!(!cache.head(&name).unwrap().serves(-1, 64));
+        // A deep window of the same version adds nothing: the longer list stays.
+        cache.put_head(&name, head(7, 4, 4..6, true));
+        assert_eq!(held(&cache, &name), (7, 0, true, (0..6).collect()));
+        // Another version replaces it, even from further on.
+        cache.put_head(&name, head(8, 4, 4..6, true));
+        assert_eq!(held(&cache, &name), (8, 4, true, vec![4, 5]));
+        // A window that does not meet the list held replaces it.
+        cache.put_head(&name, head(9, 0, 0..2, false));
+        cache.put_head(&name, head(9, 5, 5..7, true));
+        assert_eq!(held(&cache, &name), (9, 5, true, vec![5, 6]));
     }
 
     #[test]
