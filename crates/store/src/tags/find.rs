@@ -3,10 +3,12 @@
 //!
 //! A page takes one or two statements per window:
 //!
-//! 1. **Head.** For each key, the numbers, sizes and versions of its next [`WINDOW`]
-//!    chunks ([`ANY_WINDOW`] for a page of any of several keys) from the cursor's chunk
-//!    on, with the stored chunk of the first of them and of every small one (at most
-//!    [`INLINE_IDS`] ids: 512 bytes, less than another round trip costs). The
+//! 1. **Head.** For each key, its version and, unless the [`ChunkCache`] holds the
+//!    key's chunk list at that version (and the window's first chunk), the numbers,
+//!    sizes and versions of its next [`WINDOW`] chunks ([`ANY_WINDOW`] for a page of any
+//!    of several keys) from the cursor's chunk on, with the stored chunk of the first of
+//!    them and of every small one (at most [`INLINE_IDS`] ids: 512 bytes, less than
+//!    another round trip costs); the lists read are kept in the cache. The
 //!    candidates are the chunks every key has (all-of) or any key has (any-of), up to
 //!    the end of the shortest list that was cut (the window; 64 chunks are 2 million
 //!    ids when ids are dense).

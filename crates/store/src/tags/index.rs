@@ -8,6 +8,11 @@
 //! still covers. Rows are read, changed and written back inside the write transaction
 //! (SQLite's write lock, PostgreSQL's row locks via `SELECT ... FOR UPDATE` serialize
 //! concurrent writers of one chunk).
+//!
+//! Every write first gives each key it may change a new version in table `tag_keys`,
+//! in key order, before it touches an index row: the finds' head caches check those
+//! versions ([`super::cache`]), and on PostgreSQL the key rows' locks make writers of a
+//! key take turns, in one order for all writers, so none waits for another in a cycle.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;

@@ -12,10 +12,10 @@
 //! can hold matches, combined with `&` (all-of) or `|` (any-of) in memory and read in
 //! id order until the page is full ([`find`]). Every find, hierarchical or not, reads
 //! one key per tag, and a page costs one or two statements per window of 64 chunks,
-//! however broad or sparse the result. Large chunks read once are kept in process
-//! ([`cache`]) and used while the database holds the same version of them (every
-//! write of an index row gives it a new one), so a find of popular tags is usually one
-//! statement.
+//! however broad or sparse the result. Keys' chunk lists and large chunks read once are
+//! kept in process ([`cache`]) and used while the database holds the same version of
+//! them (every write of an index row gives it and its key new ones), so a find of tags
+//! nobody wrote since is one statement that reads one row per tag.
 //!
 //! Kinds are free-form names: `users` and `groups` are cleaned up when a user or group
 //! is deleted; an application's own kinds need no registration.
