@@ -360,7 +360,12 @@ mod tests {
 
     fn held(cache: &ChunkCache, name: &str) -> (i64, i64, bool, Vec<i64>) {
         let h = cache.head(name).expect("a head");
-        (h.v, h.from, h.complete, h.rows.iter().map(|r| r.chunk).collect())
+        (
+            h.v,
+            h.from,
+            h.complete,
+            h.rows.iter().map(|r| r.chunk).collect(),
+        )
     }
 
     #[test]

@@ -827,7 +827,11 @@ mod tests {
         assert_eq!(page(-1).1, 1);
         let (found, n, listed) = page(deep + 1);
         assert_eq!(found, want);
-        assert_eq!((n, listed), (1, 11), "chunk 20 was not cached: the head again");
+        assert_eq!(
+            (n, listed),
+            (1, 11),
+            "chunk 20 was not cached: the head again"
+        );
         let (found, n, listed) = page(deep + 1);
         assert_eq!(found, want);
         assert_eq!((n, listed), (1, 0), "now it is");
