@@ -205,16 +205,20 @@ impl Store {
 
     /// Refreshes the planner's statistics after bulk changes (imports): `ANALYZE` on
     /// SQLite, `VACUUM (ANALYZE)` of the big tables on PostgreSQL (which also lets tag
-    /// finds use index-only scans).
+    /// finds use index-only scans) and of `tag_keys`, whose rows every tag write updates
+    /// (a bulk load leaves dead versions behind that every find's key lookup would
+    /// step over until autovacuum comes).
     pub async fn optimize(&self) -> Result<()> {
         match &self.inner.backend {
             Backend::Sqlite(pool) => {
                 sqlx::raw_sql("ANALYZE").execute(pool).await?;
             }
             Backend::Postgres(pool) => {
-                sqlx::raw_sql("VACUUM (ANALYZE) users, memberships, groups, tags, tag_bits")
-                    .execute(pool)
-                    .await?;
+                sqlx::raw_sql(
+                    "VACUUM (ANALYZE) users, memberships, groups, tags, tag_bits, tag_keys",
+                )
+                .execute(pool)
+                .await?;
             }
         }
         Ok(())

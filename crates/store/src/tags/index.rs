@@ -25,6 +25,15 @@ use crate::backend::BackendKind;
 use crate::error::Result;
 use crate::import::chunks_by_size;
 
+/// The key that pads key lists: no tag's key is empty (they are `/a/`, `/a/b/`), so it
+/// matches nothing. Not NULL: PostgreSQL's custom plan of a statement drops the arms or
+/// list items of NULL keys and so can look cheaper than the generic plan; then
+/// PostgreSQL plans every run afresh. Measured at 1M users on a head statement of four
+/// arms with two NULL keys: 0.40–0.60 ms of planning on every run, 0.01 ms with empty
+/// keys (the finds' own shapes, one NULL key of four or three of eight, kept generic
+/// plans even with NULLs; the empty key takes the question away).
+const NO_KEY: &str = "";
+
 /// Keys per statement when reading or deleting a chunk's rows.
 const KEYS_PER_STATEMENT: usize = 128;
 /// Tag rows per multi-row INSERT.
@@ -90,8 +99,8 @@ pub(crate) fn stable_plan(
     out
 }
 
-/// `n` rounded up to a power of two: lists of keys are padded with NULLs (which match
-/// nothing) so that a connection prepares a few statement shapes, not one per length.
+/// `n` rounded up to a power of two: lists of keys are padded with [`NO_KEY`] so that a
+/// connection prepares a few statement shapes, not one per length.
 fn padded_len(n: usize) -> usize {
     n.max(1).next_power_of_two()
 }
@@ -270,7 +279,7 @@ macro_rules! impl_tag_index {
                             .bind(kind)
                             .bind(c);
                         for i in 0..n {
-                            q = q.bind(batch.get(i).copied());
+                            q = q.bind(batch.get(i).copied().unwrap_or(NO_KEY));
                         }
                         stored.extend(q.fetch_all(&mut *self).await?);
                     }
@@ -311,7 +320,7 @@ macro_rules! impl_tag_index {
                         );
                         let mut q = sqlx::query(AssertSqlSafe(sql)).bind(kind).bind(c);
                         for i in 0..n {
-                            q = q.bind(batch.get(i).copied());
+                            q = q.bind(batch.get(i).copied().unwrap_or(NO_KEY));
                         }
                         q.execute(&mut *self).await?;
                     }
@@ -541,7 +550,7 @@ macro_rules! impl_tag_index {
                 .bind(kind)
                 .bind(from);
                 for i in 0..n {
-                    q = q.bind(keys.get(i).map(String::as_str));
+                    q = q.bind(keys.get(i).map_or(NO_KEY, String::as_str));
                 }
                 for i in 0..n {
                     q = q.bind(held.get(i).copied().flatten());
@@ -580,10 +589,9 @@ macro_rules! impl_tag_index {
                     sqlx::query_as::<_, (i64, i64, i64, Vec<u8>)>(AssertSqlSafe(chunks_sql($backend, n)))
                         .bind(kind);
                 for i in 0..n {
-                    // Padding: a NULL key matches nothing.
                     let (key, lo, hi) = match ranges.get(i) {
-                        Some(&(k, lo, hi)) => (keys.get(k).map(String::as_str), lo, hi),
-                        None => (None, 0, -1),
+                        Some(&(k, lo, hi)) => (keys.get(k).map_or(NO_KEY, String::as_str), lo, hi),
+                        None => (NO_KEY, 0, -1),
                     };
                     q = q.bind(key).bind(lo).bind(hi);
                 }
