@@ -25,7 +25,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::chunk::{self, Chunk};
 use super::find::Head;
@@ -149,9 +149,13 @@ impl ChunkCache {
         format!("{kind}\0{key}")
     }
 
-    fn shard(&self, name: &str) -> &Mutex<Shard> {
+    /// The shard `name` belongs to, locked (a panic elsewhere leaves a shard whose
+    /// entries are each whole: it is used as it is).
+    fn shard(&self, name: &str) -> MutexGuard<'_, Shard> {
         let h = self.hasher.hash_one(name);
-        &self.shards[(h % SHARDS as u64) as usize]
+        self.shards[(h % SHARDS as u64) as usize]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn entry_bytes(name: &str) -> usize {
@@ -163,10 +167,7 @@ impl ChunkCache {
         if self.shard_capacity == 0 {
             return None;
         }
-        let shard = self
-            .shard(name)
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let shard = self.shard(name);
         match shard.keys.get(name)?.chunks.get(&chunk) {
             Some((cached, c)) if *cached == v => Some(Arc::clone(c)),
             _ => None,
@@ -180,10 +181,7 @@ impl ChunkCache {
         if cost > self.shard_capacity {
             return;
         }
-        let mut guard = self
-            .shard(name)
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut guard = self.shard(name);
         let shard = &mut *guard;
         if let Some(entry) = shard
             .keys
@@ -208,20 +206,13 @@ impl ChunkCache {
         if self.shard_capacity == 0 {
             return None;
         }
-        let shard = self
-            .shard(name)
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        shard.keys.get(name)?.head.clone()
+        self.shard(name).keys.get(name)?.head.clone()
     }
 
     /// Keeps `head` as `name`'s head: joined to the one held when it continues it,
     /// else in its place.
     pub(crate) fn put_head(&self, name: &str, head: KeyHead) {
-        let mut guard = self
-            .shard(name)
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut guard = self.shard(name);
         let shard = &mut *guard;
         let held = shard.keys.get_mut(name).and_then(|k| k.head.take());
         if let Some(old) = &held {

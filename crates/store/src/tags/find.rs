@@ -590,6 +590,11 @@ mod tests {
         assert_eq!(got.len(), want.len(), "{what}: lengths");
     }
 
+    /// The whole result of a find in the model's kind `k`.
+    fn whole(m: &mut Model, cache: &ChunkCache, keys: &[String], all: bool) -> Vec<i64> {
+        run(find_page(m, cache, "k", keys, all, i64::MIN, usize::MAX)).unwrap()
+    }
+
     fn keys(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| (*s).to_owned()).collect()
     }
@@ -642,16 +647,7 @@ mod tests {
                         }
                     })
                     .collect();
-                let whole = run(find_page(
-                    &mut m,
-                    &cache,
-                    "k",
-                    &k,
-                    *all,
-                    i64::MIN,
-                    usize::MAX,
-                ))
-                .unwrap();
+                let whole = whole(&mut m, &cache, &k, *all);
                 same(&whole, &want, &format!("{q:?} all={all}"));
                 for limit in [1, 100, 4_000] {
                     let mut after = i64::MIN;
@@ -931,16 +927,7 @@ mod tests {
             for (q, all) in queries {
                 let k = keys(q);
                 let want = brute(&m, q, *all);
-                let whole = run(find_page(
-                    &mut m,
-                    &cache,
-                    "k",
-                    &k,
-                    *all,
-                    i64::MIN,
-                    usize::MAX,
-                ))
-                .unwrap();
+                let whole = whole(&mut m, &cache, &k, *all);
                 same(&whole, &want, &format!("round {round}: {q:?} all={all}"));
                 let cursor = next(6_600_000) as i64;
                 let page = run(find_page(&mut m, &cache, "k", &k, *all, cursor, 100)).unwrap();
