@@ -17,6 +17,9 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
 fi
 ci_db="portcullis_ci_$(date +%s)_$$"
 psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE $ci_db" >/dev/null
+# The run's database goes when the run ends, passed or failed (tests that create their
+# own databases drop them; this one would otherwise stay behind on the machine).
+trap 'psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $ci_db WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
 export PORTCULLIS_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:5432/$ci_db"
 export PORTCULLIS_TEST_REDIS_URL="redis://127.0.0.1:6379/"
 echo "PostgreSQL: $PORTCULLIS_TEST_POSTGRES_URL"
