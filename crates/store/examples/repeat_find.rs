@@ -2,8 +2,8 @@
 //!
 //! The same finds over and over on a database that `seed_and_measure` seeded: the
 //! first page of 100 `users` with all of the given tags (each argument one find, tags
-//! of a find joined by `+`; `any:` before them: any of the tags), 3 000 times each, the first 500 untimed, each followed by
-//! one trivial round trip (`Store::ping`, the floor). Prints p50 and p99 in µs. It
+//! of a find joined by `+`; `any:` before them: any of the tags), 3 000 times each, the
+//! first 500 untimed, each followed by one trivial round trip (`Store::ping`, the floor). Prints p50 and p99 in µs. It
 //! shows what a find costs when its keys are in the tag cache (nobody wrote them
 //! since): the head statement alone, which lists no chunk. A benchmark, not a test.
 

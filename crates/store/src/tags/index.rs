@@ -105,6 +105,11 @@ fn padded_len(n: usize) -> usize {
     n.max(1).next_power_of_two()
 }
 
+/// The `i`th of `keys`, or [`NO_KEY`] past their end: what a padded list binds.
+fn key_or_pad<S: AsRef<str>>(keys: &[S], i: usize) -> &str {
+    keys.get(i).map_or(NO_KEY, AsRef::as_ref)
+}
+
 /// `$first, $first+1, ...`, `n` of them.
 fn params(first: usize, n: usize) -> String {
     (first..first + n)
@@ -279,7 +284,7 @@ macro_rules! impl_tag_index {
                             .bind(kind)
                             .bind(c);
                         for i in 0..n {
-                            q = q.bind(batch.get(i).copied().unwrap_or(NO_KEY));
+                            q = q.bind(key_or_pad(batch, i));
                         }
                         stored.extend(q.fetch_all(&mut *self).await?);
                     }
@@ -320,7 +325,7 @@ macro_rules! impl_tag_index {
                         );
                         let mut q = sqlx::query(AssertSqlSafe(sql)).bind(kind).bind(c);
                         for i in 0..n {
-                            q = q.bind(batch.get(i).copied().unwrap_or(NO_KEY));
+                            q = q.bind(key_or_pad(batch, i));
                         }
                         q.execute(&mut *self).await?;
                     }
@@ -550,7 +555,7 @@ macro_rules! impl_tag_index {
                 .bind(kind)
                 .bind(from);
                 for i in 0..n {
-                    q = q.bind(keys.get(i).map_or(NO_KEY, String::as_str));
+                    q = q.bind(key_or_pad(keys, i));
                 }
                 for i in 0..n {
                     q = q.bind(held.get(i).copied().flatten());
@@ -590,7 +595,7 @@ macro_rules! impl_tag_index {
                         .bind(kind);
                 for i in 0..n {
                     let (key, lo, hi) = match ranges.get(i) {
-                        Some(&(k, lo, hi)) => (keys.get(k).map_or(NO_KEY, String::as_str), lo, hi),
+                        Some(&(k, lo, hi)) => (key_or_pad(keys, k), lo, hi),
                         None => (NO_KEY, 0, -1),
                     };
                     q = q.bind(key).bind(lo).bind(hi);
