@@ -12,7 +12,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{ConnectOptions, Transaction};
+use sqlx::{ConnectOptions, Connection, Transaction};
 
 use crate::error::{Result, StoreError};
 
@@ -142,6 +142,15 @@ pub(crate) fn redact(url: &str) -> String {
 /// only: the pages are the operating system's file cache, shared by the connections).
 const SQLITE_MMAP_SIZE: u64 = 1 << 30;
 
+/// A PostgreSQL connection idle in the pool for longer than this is pinged before it is
+/// handed out; one used more recently is handed out as it is. sqlx's default pings every
+/// connection on every acquire, a whole round trip before each statement: it doubled the
+/// cost of a trivial query (`SELECT 1` through the pool, p50 221 against 128 µs on the
+/// 2-core build VM). A connection that broke within the window fails its statement with
+/// `StoreError::Unavailable` and is dropped, as it would have been had it broken just
+/// after a ping. HikariCP's `aliveBypassWindowMs` makes the same trade with 500 ms.
+const PING_IDLE_AFTER: Duration = Duration::from_millis(500);
+
 pub(crate) struct OpenSettings {
     pub(crate) max_connections: u32,
     pub(crate) busy_timeout: Duration,
@@ -161,7 +170,12 @@ pub(crate) async fn connect(url: &str, s: &OpenSettings) -> Result<Backend> {
             .foreign_keys(true)
             .busy_timeout(s.busy_timeout)
             .disable_statement_logging();
-        let mut pool = SqlitePoolOptions::new().acquire_timeout(s.connect_timeout);
+        // No ping before a connection is handed out: a SQLite connection is a file handle
+        // on a worker thread, and the ping only a hand-off to that thread and back (half
+        // the cost of a `SELECT 1`); a worker that stopped fails the statement itself.
+        let mut pool = SqlitePoolOptions::new()
+            .acquire_timeout(s.connect_timeout)
+            .test_before_acquire(false);
         if memory {
             // Every connection to `:memory:` is its own database: keep exactly one, forever.
             pool = pool
@@ -199,6 +213,15 @@ pub(crate) async fn connect(url: &str, s: &OpenSettings) -> Result<Backend> {
         let pool = PgPoolOptions::new()
             .max_connections(s.max_connections.max(1))
             .acquire_timeout(s.connect_timeout)
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > PING_IDLE_AFTER {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(opts)
             .await
             .map_err(|e| {

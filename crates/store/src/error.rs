@@ -141,9 +141,12 @@ impl From<sqlx::Error> for StoreError {
                         waited: Duration::ZERO,
                     };
                 }
-                // PostgreSQL: connection exceptions (08xxx), cannot connect now (57P03),
-                // too many connections (53300).
-                if code.starts_with("08") || code == "57P03" || code == "53300" {
+                // PostgreSQL: connection exceptions (08xxx), the server ending the session
+                // (57P01 admin shutdown, 57P02 crash shutdown, 57P05 idle session timeout),
+                // cannot connect now (57P03), too many connections (53300).
+                if code.starts_with("08")
+                    || matches!(code, "57P01" | "57P02" | "57P03" | "57P05" | "53300")
+                {
                     return StoreError::Unavailable(db.message().to_owned());
                 }
                 StoreError::Database(db.message().to_owned())

@@ -148,3 +148,54 @@ async fn migrations_below_the_newest_applied_one_still_run() {
     );
     store.close().await;
 }
+
+/// Connections the server ended while they sat idle in the pool are replaced: a
+/// connection idle for more than half a second is pinged before it is handed out. One
+/// used within that window is handed out unpinged: a statement on it fails with
+/// `Unavailable` (never another kind of error), and the store recovers on its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_connections_ended_by_the_server_are_replaced() {
+    let Some((base, name, url)) = crate::harness::fresh_postgres().await else {
+        return;
+    };
+    let store = Store::open(&url).await.unwrap();
+    store.create_user(NewUser::new("kept")).await.unwrap();
+    let terminate = || async {
+        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+        let (ended,): (i64,) = sqlx::query_as(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+        c.close().await.ok();
+        ended
+    };
+
+    // Ended while idle for longer than the window: pinged, dropped, replaced.
+    assert!(terminate().await >= 1, "the store's connections were ended");
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    for _ in 0..5 {
+        assert_eq!(store.count_users().await.unwrap(), 1);
+    }
+
+    // Ended within the window: at most the statements on dead connections fail, and
+    // only as `Unavailable`; the store then works again.
+    assert!(terminate().await >= 1);
+    let mut failed = 0;
+    for _ in 0..20 {
+        match store.count_users().await {
+            Ok(n) => assert_eq!(n, 1),
+            Err(StoreError::Unavailable(_)) => failed += 1,
+            Err(other) => panic!("a dead connection is `Unavailable`, got {other:?}"),
+        }
+    }
+    assert!(
+        failed <= 8,
+        "at most one failure per pooled connection: {failed}"
+    );
+    assert_eq!(store.count_users().await.unwrap(), 1);
+    store.close().await;
+    crate::harness::drop_postgres(&base, &name).await;
+}
