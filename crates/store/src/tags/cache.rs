@@ -54,7 +54,7 @@ pub(crate) struct KeyHead {
 
 impl KeyHead {
     /// The rows of chunks from `from` on.
-    fn rows_from(&self, from: i64) -> &[Head] {
+    pub(crate) fn rows_from(&self, from: i64) -> &[Head] {
         &self.rows[self.rows.partition_point(|r| r.chunk < from)..]
     }
 
@@ -62,11 +62,6 @@ impl KeyHead {
     /// `len` of them.
     pub(crate) fn serves(&self, from: i64, len: usize) -> bool {
         self.from <= from && (self.complete || self.rows_from(from).len() >= len)
-    }
-
-    /// The first row of chunks from `from` on.
-    pub(crate) fn first_from(&self, from: i64) -> Option<&Head> {
-        self.rows_from(from).first()
     }
 
     /// The head statement's rows for key `key`, chunks from `from` on, `len` of them.

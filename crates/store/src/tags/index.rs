@@ -20,7 +20,7 @@ use std::sync::Arc;
 use sqlx::AssertSqlSafe;
 
 use super::chunk::{self, Chunk};
-use super::find::{ChunkSource, Head, Heads, INLINE_IDS, Stored, decode};
+use super::find::{ChunkSource, Head, Heads, INLINE_IDS, Reach, Stored, decode};
 use crate::backend::BackendKind;
 use crate::error::Result;
 use crate::import::chunks_by_size;
@@ -119,11 +119,17 @@ fn params(first: usize, n: usize) -> String {
 }
 
 /// One pair of arms per key of the head statement (`$1` kind, `$2` first chunk, keys
-/// from `$3`, then the versions of the keys' lists the caller holds): the key's version
+/// from `$3`, then the versions of the keys' lists the caller holds, then the cursor's
+/// offset in the first chunk and the ids the page needs: [`Reach`]): the key's version
 /// (a row with `n` = -1), and, unless it is the version the caller holds, the key's
-/// next chunks with their sizes and versions, and the stored form of the first one and
-/// of the small ones. One statement reads both, so they agree.
+/// next chunks with their sizes and versions, and the stored form of the small ones and
+/// of those [`Reach::carries`] (the chunks up to the first at which the running sum of
+/// ids expected above the cursor reaches the need; all of them if it never does). One
+/// statement reads both, so they agree.
 fn head_sql(backend: BackendKind, keys: usize, window: usize) -> String {
+    let offset = 2 * keys + 3;
+    let need = 2 * keys + 4;
+    let ids = chunk::IDS;
     let arms: Vec<String> = (0..keys)
         .map(|i| {
             let k = i + 3;
@@ -134,17 +140,23 @@ fn head_sql(backend: BackendKind, keys: usize, window: usize) -> String {
                  WHERE kind = $1 AND key = ${k} \
                  UNION ALL \
                  SELECT * FROM (SELECT CAST({i} AS BIGINT) AS i, chunk, n, v, \
-                 CASE WHEN n <= {INLINE_IDS} OR chunk = (SELECT MIN(f.chunk) FROM tag_bits AS f \
-                 WHERE f.kind = $1 AND f.key = ${k} AND f.chunk >= $2) THEN bits END AS bits \
+                 CASE WHEN n <= {INLINE_IDS} OR chunk <= COALESCE((SELECT MIN(w.chunk) FROM \
+                 (SELECT f.chunk, SUM(CASE WHEN f.chunk = $2 THEN f.n * ({ids} - ${offset}) / {ids} \
+                 ELSE f.n END) OVER (ORDER BY f.chunk ROWS UNBOUNDED PRECEDING) AS expected \
+                 FROM tag_bits AS f WHERE f.kind = $1 AND f.key = ${k} AND f.chunk >= $2 \
+                 ORDER BY f.chunk LIMIT {window}) AS w WHERE w.expected >= ${need}), \
+                 {max}) THEN bits END AS bits \
                  FROM tag_bits WHERE kind = $1 AND key = ${k} AND chunk >= $2 \
                  AND (${held} IS NULL OR ${held} IS DISTINCT FROM (SELECT h.v FROM tag_keys AS h \
                  WHERE h.kind = $1 AND h.key = ${k})) \
-                 ORDER BY chunk LIMIT {window}) AS a{i}"
+                 ORDER BY chunk LIMIT {window}) AS a{i}",
+                max = i64::MAX
             )
         })
         .collect();
     let integers: Vec<usize> = std::iter::once(2)
         .chain((0..keys).map(|i| keys + i + 3))
+        .chain([offset, need])
         .collect();
     stable_plan(backend, &arms.join(" UNION ALL "), &integers, &[])
 }
@@ -544,22 +556,22 @@ macro_rules! impl_tag_index {
                 &mut self,
                 kind: &str,
                 keys: &[String],
-                from: i64,
-                window: usize,
+                reach: Reach,
                 held: &[Option<i64>],
             ) -> Result<Heads> {
                 let n = padded_len(keys.len());
                 let mut q = sqlx::query_as::<_, (i64, i64, i64, i64, Option<Vec<u8>>)>(
-                    AssertSqlSafe(head_sql($backend, n, window)),
+                    AssertSqlSafe(head_sql($backend, n, reach.len)),
                 )
                 .bind(kind)
-                .bind(from);
+                .bind(reach.from);
                 for i in 0..n {
                     q = q.bind(key_or_pad(keys, i));
                 }
                 for i in 0..n {
                     q = q.bind(held.get(i).copied().flatten());
                 }
+                q = q.bind(reach.offset).bind(reach.need);
                 let mut heads = Heads {
                     versions: vec![None; keys.len()],
                     rows: Vec::new(),

@@ -225,3 +225,126 @@ impl Store {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use portcullis_authz::tag::Tag;
+    use sqlx::Connection as _;
+
+    use super::chunk;
+    use super::find::{ChunkSource, INLINE_IDS, Reach};
+    use crate::backend::on_pool;
+    use crate::store::Store;
+
+    /// The head statement carries the stored form of exactly the chunks that
+    /// [`Reach::carries`] names (and the small ones): the SQL and the Rust agree, which
+    /// is what lets a held head stand for a statement.
+    async fn head_carries_what_reach_names(store: &Store) {
+        let ids = chunk::IDS as i64;
+        // `dense`: 1 024 ids in each of 8 chunks, then 10 ids; `mixed`: small and
+        // large chunks alternating.
+        let mut pairs: Vec<(i64, Tag)> = (0..8 * ids)
+            .filter(|i| i % 32 == 0)
+            .chain((0..10).map(|i| 8 * ids + 1000 + i))
+            .map(|i| (i, Tag::from_str("dense").unwrap()))
+            .collect();
+        for c in 0..8 {
+            let every = if c % 2 == 0 { 1000 } else { 64 };
+            pairs.extend(
+                (c * ids..(c + 1) * ids)
+                    .filter(|i| i % every == 0)
+                    .map(|i| (i, Tag::from_str("mixed").unwrap())),
+            );
+        }
+        store.add_tags_bulk("items", &pairs).await.unwrap();
+        let keys = vec!["/dense/".to_owned(), "/mixed/".to_owned()];
+        let reaches = [
+            (0, 0, 100),
+            (0, ids - 40, 100),
+            (2, ids - 3_000, 100),
+            (4, ids - 200, 1_500),
+            (0, 0, 1),
+            (0, ids - 1, 1),
+            (3, 5, 100_000),
+            (7, ids - 64, 5),
+        ];
+        for (from, offset, need) in reaches {
+            for len in [2, 64] {
+                let reach = Reach {
+                    from,
+                    len,
+                    offset,
+                    need,
+                };
+                let heads = on_pool!(&store.inner.backend, pool => {
+                    let mut conn = pool.acquire().await.unwrap();
+                    conn.head("items", &keys, reach, &[None, None]).await.unwrap()
+                });
+                for (k, key) in keys.iter().enumerate() {
+                    let rows: Vec<_> = heads.rows.iter().filter(|h| h.key == k).collect();
+                    assert!(!rows.is_empty() && rows.len() <= len);
+                    let last = reach.carries(rows.iter().map(|h| (h.chunk, h.ids)));
+                    for h in rows {
+                        let want = h.chunk <= last || h.ids <= INLINE_IDS;
+                        assert_eq!(
+                            h.bits.is_some(),
+                            want,
+                            "{key} chunk {} ({} ids), {reach:?}",
+                            h.chunk,
+                            h.ids
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn sqlite_head_carries_what_reach_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("head.sqlite").display());
+        let store = Store::open(&url).await.unwrap();
+        head_carries_what_reach_names(&store).await;
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn postgres_head_carries_what_reach_names() {
+        let base = match std::env::var("PORTCULLIS_TEST_POSTGRES_URL") {
+            Ok(url) if !url.is_empty() => url,
+            _ => {
+                println!("skipped: PORTCULLIS_TEST_POSTGRES_URL not set");
+                return;
+            }
+        };
+        let mut random = [0u8; 8];
+        getrandom::fill(&mut random).unwrap();
+        let name = format!("portcullis_u_{}", hex::encode(random));
+        let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let (head, query) = base.split_once('?').unwrap_or((&base, ""));
+        let at = head
+            .rfind('/')
+            .filter(|&i| i > "postgres://".len())
+            .unwrap_or(head.len());
+        let url = format!(
+            "{}/{name}{}{query}",
+            &head[..at],
+            if query.is_empty() { "" } else { "?" }
+        );
+        let store = Store::open(&url).await.unwrap();
+        head_carries_what_reach_names(&store).await;
+        store.close().await;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE {name} WITH (FORCE)"
+        )))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    }
+}
