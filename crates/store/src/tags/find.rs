@@ -52,8 +52,14 @@ pub(crate) const INLINE_IDS: i64 = 256;
 /// cursor (`offset` ids into chunk `from`, as if its ids were spread evenly) reach
 /// `need`, the ids the page still lacks. Carrying only the first chunk made a page
 /// whose cursor sat near the end of a dense chunk read the next one in a second
-/// statement (3 % of the deep pages of one tag, which was their p99 on PostgreSQL).
-/// The head statement computes the same rule in SQL: keep them in step.
+/// statement (69 of the benchmark's 2 000 deep pages, which made their p99 on
+/// PostgreSQL).
+/// A page of one key or of any of several is bounded by each key's ids; a page of all
+/// of several keys is not (their intersection may lie anywhere), so its heads, like a
+/// whole result's, carry the first chunk only (`need` 1; with the page's need, deep
+/// all-of pages measured slower on PostgreSQL: p50 274–451 against 250–341 µs in eight
+/// alternating runs). The head statement computes the same rule in SQL: keep them in
+/// step.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Reach {
     pub(crate) from: i64,
@@ -243,8 +249,9 @@ pub(crate) async fn find_page<S: ChunkSource>(
             } else {
                 0
             },
-            // A whole result reads every chunk anyway: the head carries the first.
-            need: if limit == usize::MAX {
+            // A whole result reads every chunk anyway, and the ids of an intersection
+            // are not bounded by any one key's: their heads carry the first chunk.
+            need: if limit == usize::MAX || (all && keys.len() > 1) {
                 1
             } else {
                 i64::try_from(limit - out.len()).unwrap_or(i64::MAX)

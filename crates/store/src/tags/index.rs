@@ -124,8 +124,10 @@ fn params(first: usize, n: usize) -> String {
 /// (a row with `n` = -1), and, unless it is the version the caller holds, the key's
 /// next chunks with their sizes and versions, and the stored form of the small ones and
 /// of those [`Reach::carries`] (the chunks up to the first at which the running sum of
-/// ids expected above the cursor reaches the need; all of them if it never does). One
-/// statement reads both, so they agree.
+/// ids expected above the cursor reaches the need; all of them if it never does). The
+/// first such chunk is found by `ORDER BY .. LIMIT 1`, which stops the running sum
+/// there: `MIN` read the whole window (43 against 32 µs an arm on PostgreSQL for a key
+/// of 22 chunks; 29 µs without the carry rule). One statement reads both, so they agree.
 fn head_sql(backend: BackendKind, keys: usize, window: usize) -> String {
     let offset = 2 * keys + 3;
     let need = 2 * keys + 4;
@@ -140,11 +142,12 @@ fn head_sql(backend: BackendKind, keys: usize, window: usize) -> String {
                  WHERE kind = $1 AND key = ${k} \
                  UNION ALL \
                  SELECT * FROM (SELECT CAST({i} AS BIGINT) AS i, chunk, n, v, \
-                 CASE WHEN n <= {INLINE_IDS} OR chunk <= COALESCE((SELECT MIN(w.chunk) FROM \
+                 CASE WHEN n <= {INLINE_IDS} OR chunk <= COALESCE((SELECT w.chunk FROM \
                  (SELECT f.chunk, SUM(CASE WHEN f.chunk = $2 THEN f.n * ({ids} - ${offset}) / {ids} \
                  ELSE f.n END) OVER (ORDER BY f.chunk ROWS UNBOUNDED PRECEDING) AS expected \
                  FROM tag_bits AS f WHERE f.kind = $1 AND f.key = ${k} AND f.chunk >= $2 \
-                 ORDER BY f.chunk LIMIT {window}) AS w WHERE w.expected >= ${need}), \
+                 ORDER BY f.chunk LIMIT {window}) AS w WHERE w.expected >= ${need} \
+                 ORDER BY w.chunk LIMIT 1), \
                  {max}) THEN bits END AS bits \
                  FROM tag_bits WHERE kind = $1 AND key = ${k} AND chunk >= $2 \
                  AND (${held} IS NULL OR ${held} IS DISTINCT FROM (SELECT h.v FROM tag_keys AS h \
