@@ -4,15 +4,14 @@
 //! A page takes one or two statements per window:
 //!
 //! 1. **Head.** For each key, its version and, unless the [`ChunkCache`] holds the
-//!    key's chunk list at that version (and the window's first chunk), the numbers,
-//!    sizes and versions of its next [`WINDOW`] chunks ([`ANY_WINDOW`] for a page of any
-//!    of several keys) from the cursor's chunk on, with the stored chunks the page is
-//!    expected to need (see [`Reach`]) and every small one (at most [`INLINE_IDS`] ids:
-//!    512 bytes, less than another round trip costs); the lists read are kept in the
-//!    cache. The
-//!    candidates are the chunks every key has (all-of) or any key has (any-of), up to
-//!    the end of the shortest list that was cut (the window; 64 chunks are 2 million
-//!    ids when ids are dense).
+//!    key's chunk list at that version (and the chunks the page is expected to need),
+//!    the numbers, sizes and versions of its next [`WINDOW`] chunks ([`ANY_WINDOW`] for
+//!    a page of any of several keys) from the cursor's chunk on, with the stored
+//!    chunks the page is expected to need (see [`Reach`]) and every small one (at most
+//!    [`INLINE_IDS`] ids: 512 bytes, less than another round trip costs); the lists
+//!    read are kept in the cache. The candidates are the chunks every key has (all-of)
+//!    or any key has (any-of), up to the end of the shortest list that was cut (the
+//!    window; 64 chunks are 2 million ids when ids are dense).
 //! 2. **Chunks**, only when a candidate lacks a key's chunk and the [`ChunkCache`] does
 //!    not hold it at the version the head listed: for each key, the ranges of its
 //!    missing chunks over a run of candidates (at most [`RANGES`]), which the cache then
@@ -54,6 +53,7 @@ pub(crate) const INLINE_IDS: i64 = 256;
 /// whose cursor sat near the end of a dense chunk read the next one in a second
 /// statement (69 of the benchmark's 2 000 deep pages, which made their p99 on
 /// PostgreSQL).
+///
 /// A page of one key or of any of several is bounded by each key's ids; a page of all
 /// of several keys is not (their intersection may lie anywhere), so its heads, like a
 /// whole result's, carry the first chunk only (`need` 1; with the page's need, deep
