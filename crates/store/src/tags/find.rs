@@ -804,73 +804,51 @@ mod tests {
     fn a_cursor_near_a_chunks_end_takes_one_statement() {
         let mut m = Model::default();
         // 1 024 ids in each of 8 chunks (one id in 32), then a chunk of 10 ids.
-        m.tag("dense", (0..8 * chunk::IDS as i64).filter(|i| i % 32 == 0));
-        m.tag("dense", (0..10).map(|i| 8 * chunk::IDS as i64 + 1000 + i));
-        let none_cached = ChunkCache::new(0);
-        let all_ids: Vec<i64> = (0..8 * chunk::IDS as i64)
+        let ids = chunk::IDS as i64;
+        let all_ids: Vec<i64> = (0..8 * ids)
             .filter(|i| i % 32 == 0)
-            .chain((0..10).map(|i| 8 * chunk::IDS as i64 + 1000 + i))
+            .chain((0..10).map(|i| 8 * ids + 1000 + i))
             .collect();
-        for (after, limit) in [
-            (chunk::IDS as i64 - 40, 100),        // 1 id left in chunk 0
-            (3 * chunk::IDS as i64 - 3_000, 100), // 93 left in chunk 2
-            (5 * chunk::IDS as i64 - 200, 1_500), // the page spans two more chunks
-            (8 * chunk::IDS as i64 - 64, 5),      // into the small last chunk
-            (-1, 100),
-        ] {
+        m.tag("dense", all_ids.iter().copied());
+        // A page of `dense` after `after`, and the statements and chunks it took.
+        let page = |m: &mut Model, cache: &ChunkCache, after: i64, limit: usize| {
             m.statements = 0;
             m.read = 0;
-            let page = run(find_page(
-                &mut m,
-                &none_cached,
+            let found = run(find_page(
+                m,
+                cache,
                 "k",
                 &keys(&["dense"]),
                 true,
                 after,
                 limit,
-            ))
-            .unwrap();
+            ));
+            (found.unwrap(), (m.statements, m.read))
+        };
+        let none_cached = ChunkCache::new(0);
+        for (after, limit) in [
+            (ids - 40, 100),        // 1 id left in chunk 0
+            (3 * ids - 3_000, 100), // 93 left in chunk 2
+            (5 * ids - 200, 1_500), // the page spans two more chunks
+            (8 * ids - 64, 5),      // into the small last chunk
+            (-1, 100),
+        ] {
+            let (found, counts) = page(&mut m, &none_cached, after, limit);
             let want: Vec<i64> = all_ids
                 .iter()
                 .copied()
                 .filter(|&i| i > after)
                 .take(limit)
                 .collect();
-            same(&page, &want, "page");
-            assert_eq!((m.statements, m.read), (1, 0), "after {after}, {limit} ids");
+            same(&found, &want, "page");
+            assert_eq!(counts, (1, 0), "after {after}, {limit} ids");
         }
         // The same page from a held head: the chunks it needs must be at hand too.
         let cache = ChunkCache::new(64 << 20);
-        let after = chunk::IDS as i64 - 40;
-        let first = run(find_page(
-            &mut m,
-            &cache,
-            "k",
-            &keys(&["dense"]),
-            true,
-            -1,
-            100,
-        ))
-        .unwrap();
-        assert_eq!(first.len(), 100);
-        m.statements = 0;
-        m.read = 0;
-        let page = run(find_page(
-            &mut m,
-            &cache,
-            "k",
-            &keys(&["dense"]),
-            true,
-            after,
-            100,
-        ))
-        .unwrap();
-        same(&page, &all_ids[1023..1123], "page from a held head");
-        assert_eq!(
-            (m.statements, m.read),
-            (1, 0),
-            "one head statement, no chunks statement"
-        );
+        assert_eq!(page(&mut m, &cache, -1, 100).0.len(), 100);
+        let (found, counts) = page(&mut m, &cache, ids - 40, 100);
+        same(&found, &all_ids[1023..1123], "page from a held head");
+        assert_eq!(counts, (1, 0), "one head statement, no chunks statement");
     }
 
     #[test]
