@@ -118,6 +118,20 @@ fn params(first: usize, n: usize) -> String {
         .join(", ")
 }
 
+/// `{verb} FROM tag_bits` of chunk `$2` of kind `$1` and `n` keys from `$3` on (a padded
+/// list: see [`key_or_pad`]).
+fn chunk_keys_sql(backend: BackendKind, verb: &str, n: usize) -> String {
+    stable_plan(
+        backend,
+        &format!(
+            "{verb} FROM tag_bits WHERE kind = $1 AND chunk = $2 AND key IN ({})",
+            params(3, n)
+        ),
+        &[2],
+        &[],
+    )
+}
+
 /// One pair of arms per key of the head statement (`$1` kind, `$2` first chunk, keys
 /// from `$3`, then the versions of the keys' lists the caller holds, then the cursor's
 /// offset in the first chunk and the ids the page needs: [`Reach`]): the key's version
@@ -237,16 +251,16 @@ pub(crate) trait TagIndex {
     async fn rebuild_tag_index(&mut self) -> Result<u64>;
 }
 
-/// Reads a chunk's index rows for a write.
+/// Reads a chunk's index rows for a write, a statement's worth of keys at a time.
 trait ChunkRows {
-    /// The stored forms of `keys`' rows of `kind` in chunk `c` (keys without a row are
-    /// absent), locked until the transaction ends (PostgreSQL).
+    /// The keys and stored forms of `keys`' rows of `kind` in chunk `c` (keys without a
+    /// row are absent), locked until the transaction ends (PostgreSQL).
     async fn chunk_rows(
         &mut self,
         kind: &str,
         c: i64,
         keys: &[&str],
-    ) -> Result<HashMap<String, Vec<u8>>>;
+    ) -> Result<Vec<(String, Vec<u8>)>>;
 }
 
 impl ChunkRows for sqlx::SqliteConnection {
@@ -255,28 +269,14 @@ impl ChunkRows for sqlx::SqliteConnection {
         kind: &str,
         c: i64,
         keys: &[&str],
-    ) -> Result<HashMap<String, Vec<u8>>> {
-        let mut stored = HashMap::new();
-        for batch in chunks_by_size(keys, KEYS_PER_STATEMENT, |k| k.len() + 8) {
-            let n = padded_len(batch.len());
-            let sql = stable_plan(
-                BackendKind::Sqlite,
-                &format!(
-                    "SELECT key, bits FROM tag_bits WHERE kind = $1 AND chunk = $2 AND key IN ({})",
-                    params(3, n)
-                ),
-                &[2],
-                &[],
-            );
-            let mut q = sqlx::query_as::<_, (String, Vec<u8>)>(AssertSqlSafe(sql))
-                .bind(kind)
-                .bind(c);
-            for i in 0..n {
-                q = q.bind(key_or_pad(batch, i));
-            }
-            stored.extend(q.fetch_all(&mut *self).await?);
+    ) -> Result<Vec<(String, Vec<u8>)>> {
+        let n = padded_len(keys.len());
+        let sql = chunk_keys_sql(BackendKind::Sqlite, "SELECT key, bits", n);
+        let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(kind).bind(c);
+        for i in 0..n {
+            q = q.bind(key_or_pad(keys, i));
         }
-        Ok(stored)
+        Ok(q.fetch_all(&mut *self).await?)
     }
 }
 
@@ -285,31 +285,25 @@ impl ChunkRows for sqlx::SqliteConnection {
 /// chunk's rows of every key and filtered them (`Index Cond: kind, chunk`, 20 ms a
 /// statement of 128 keys by the end of a bulk load of 250 000 tags, `auto_explain`),
 /// and it stays cached as the table grows. A lookup by every column of the primary key
-/// has one plan at any size.
+/// has one plan at any size (the row lock keeps PostgreSQL from flattening the lateral
+/// lookup into a join it could plan by size).
 impl ChunkRows for sqlx::PgConnection {
     async fn chunk_rows(
         &mut self,
         kind: &str,
         c: i64,
         keys: &[&str],
-    ) -> Result<HashMap<String, Vec<u8>>> {
-        let mut stored = HashMap::new();
-        // In batches: a statement stays under `MAX_STATEMENT_BYTES` (see `crate::import`).
-        for batch in chunks_by_size(keys, KEYS_PER_STATEMENT, |k| k.len() + 8) {
-            stored.extend(
-                sqlx::query_as::<_, (String, Vec<u8>)>(
-                    "SELECT t.key, t.bits FROM unnest(CAST($3 AS TEXT[])) AS k(key) CROSS JOIN \
-                     LATERAL (SELECT key, bits FROM tag_bits WHERE kind = $1 AND key = k.key \
-                     AND chunk = $2 FOR UPDATE) AS t",
-                )
-                .bind(kind)
-                .bind(c)
-                .bind(batch)
-                .fetch_all(&mut *self)
-                .await?,
-            );
-        }
-        Ok(stored)
+    ) -> Result<Vec<(String, Vec<u8>)>> {
+        Ok(sqlx::query_as(
+            "SELECT t.key, t.bits FROM unnest(CAST($3 AS TEXT[])) AS k(key) CROSS JOIN \
+             LATERAL (SELECT key, bits FROM tag_bits WHERE kind = $1 AND key = k.key \
+             AND chunk = $2 FOR UPDATE) AS t",
+        )
+        .bind(kind)
+        .bind(c)
+        .bind(keys)
+        .fetch_all(&mut *self)
+        .await?)
     }
 }
 
@@ -328,9 +322,12 @@ macro_rules! impl_tag_index {
                 // Every key this may write gets a new version first, in key order: a
                 // writer holds its keys' rows (PostgreSQL) before any index row, so
                 // writers of a key take turns and two writers never wait for each other.
-                let keys: BTreeSet<&str> =
-                    changes.values().flat_map(|per_key| per_key.keys().copied()).collect();
-                self.stamp_keys(kind, &keys.into_iter().collect::<Vec<_>>()).await?;
+                let keys: BTreeSet<&str> = changes
+                    .values()
+                    .flat_map(|per_key| per_key.keys().copied())
+                    .collect();
+                self.stamp_keys(kind, &keys.into_iter().collect::<Vec<_>>())
+                    .await?;
                 for (c, per_key) in changes {
                     let names: Vec<&str> = per_key.keys().copied().collect();
                     if $placeholders {
@@ -343,8 +340,9 @@ macro_rules! impl_tag_index {
                             .map(|(k, _)| *k)
                             .collect();
                         for batch in chunks_by_size(&setting, KEYS_PER_STATEMENT, |k| k.len() + 8) {
-                            let values: Vec<String> =
-                                (0..batch.len()).map(|i| format!("($1, ${}, $2, 0, '')", i + 3)).collect();
+                            let values: Vec<String> = (0..batch.len())
+                                .map(|i| format!("($1, ${}, $2, 0, '')", i + 3))
+                                .collect();
                             let sql = format!(
                                 "INSERT INTO tag_bits (kind, key, chunk, n, bits) VALUES {} \
                                  ON CONFLICT DO NOTHING",
@@ -357,7 +355,10 @@ macro_rules! impl_tag_index {
                             q.execute(&mut *self).await?;
                         }
                     }
-                    let stored = self.chunk_rows(kind, c, &names).await?;
+                    let mut stored: HashMap<String, Vec<u8>> = HashMap::new();
+                    for batch in chunks_by_size(&names, KEYS_PER_STATEMENT, |k| k.len() + 8) {
+                        stored.extend(self.chunk_rows(kind, c, batch).await?);
+                    }
                     let mut upserts: Vec<(&str, i64, i64, Vec<u8>)> = Vec::new();
                     let mut deletes: Vec<&str> = Vec::new();
                     for (key, ops) in &per_key {
@@ -384,15 +385,7 @@ macro_rules! impl_tag_index {
                     self.upsert_rows(kind, &upserts).await?;
                     for batch in chunks_by_size(&deletes, KEYS_PER_STATEMENT, |k| k.len() + 8) {
                         let n = padded_len(batch.len());
-                        let sql = stable_plan(
-                            $backend,
-                            &format!(
-                                "DELETE FROM tag_bits WHERE kind = $1 AND chunk = $2 AND key IN ({})",
-                                params(3, n)
-                            ),
-                            &[2],
-                            &[],
-                        );
+                        let sql = chunk_keys_sql($backend, "DELETE", n);
                         let mut q = sqlx::query(AssertSqlSafe(sql)).bind(kind).bind(c);
                         for i in 0..n {
                             q = q.bind(key_or_pad(batch, i));
@@ -416,7 +409,12 @@ macro_rules! impl_tag_index {
 
             /// Clears record `id`'s bits under `gone` (tags removed) that none of its
             /// remaining tags covers.
-            async fn clear_uncovered(&mut self, kind: &str, id: i64, gone: &[String]) -> Result<()> {
+            async fn clear_uncovered(
+                &mut self,
+                kind: &str,
+                id: i64,
+                gone: &[String],
+            ) -> Result<()> {
                 let remaining = self.record_keys(kind, id).await?;
                 let still = covered(remaining.iter().map(String::as_str));
                 let (c, offset) = chunk::split(id);
@@ -452,8 +450,14 @@ macro_rules! impl_tag_index {
                 Ok(())
             }
 
-            async fn upsert_rows(&mut self, kind: &str, rows: &[(&str, i64, i64, Vec<u8>)]) -> Result<()> {
-                for batch in chunks_by_size(rows, KEYS_PER_STATEMENT, |(k, _, _, b)| k.len() + b.len() + 24) {
+            async fn upsert_rows(
+                &mut self,
+                kind: &str,
+                rows: &[(&str, i64, i64, Vec<u8>)],
+            ) -> Result<()> {
+                for batch in chunks_by_size(rows, KEYS_PER_STATEMENT, |(k, _, _, b)| {
+                    k.len() + b.len() + 24
+                }) {
                     if let Some(bump) = $bump {
                         sqlx::query(bump).execute(&mut *self).await?;
                     }
@@ -469,8 +473,9 @@ macro_rules! impl_tag_index {
                             )
                         })
                         .collect();
-                    let integers: Vec<usize> =
-                        (0..batch.len()).flat_map(|i| [4 * i + 3, 4 * i + 4]).collect();
+                    let integers: Vec<usize> = (0..batch.len())
+                        .flat_map(|i| [4 * i + 3, 4 * i + 4])
+                        .collect();
                     let blobs: Vec<usize> = (0..batch.len()).map(|i| 4 * i + 5).collect();
                     let sql = stable_plan(
                         $backend,
@@ -559,8 +564,12 @@ macro_rules! impl_tag_index {
             }
 
             async fn rebuild_tag_index(&mut self) -> Result<u64> {
-                sqlx::query("DELETE FROM tag_bits").execute(&mut *self).await?;
-                sqlx::query("DELETE FROM tag_keys").execute(&mut *self).await?;
+                sqlx::query("DELETE FROM tag_bits")
+                    .execute(&mut *self)
+                    .await?;
+                sqlx::query("DELETE FROM tag_keys")
+                    .execute(&mut *self)
+                    .await?;
                 // Every (kind, key) with its row count, in byte order: keys below an
                 // ancestor are contiguous, so the scan closes each key once it leaves it.
                 let keys: Vec<(String, String, i64)> = sqlx::query_as(
@@ -587,7 +596,10 @@ macro_rules! impl_tag_index {
                     let kind = &keys[at].0;
                     let mut end = at;
                     let mut rows = 0;
-                    while end < keys.len() && &keys[end].0 == kind && (end == at || rows + keys[end].2 <= REBUILD_PAGE) {
+                    while end < keys.len()
+                        && &keys[end].0 == kind
+                        && (end == at || rows + keys[end].2 <= REBUILD_PAGE)
+                    {
                         rows += keys[end].2;
                         end += 1;
                     }
@@ -660,9 +672,10 @@ macro_rules! impl_tag_index {
                 ranges: &[(usize, i64, i64)],
             ) -> Result<Vec<Stored>> {
                 let n = padded_len(ranges.len());
-                let mut q =
-                    sqlx::query_as::<_, (i64, i64, i64, Vec<u8>)>(AssertSqlSafe(chunks_sql($backend, n)))
-                        .bind(kind);
+                let mut q = sqlx::query_as::<_, (i64, i64, i64, Vec<u8>)>(AssertSqlSafe(
+                    chunks_sql($backend, n),
+                ))
+                .bind(kind);
                 for i in 0..n {
                     let (key, lo, hi) = match ranges.get(i) {
                         Some(&(k, lo, hi)) => (key_or_pad(keys, k), lo, hi),

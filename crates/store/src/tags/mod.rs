@@ -231,7 +231,8 @@ mod tests {
     use std::str::FromStr;
 
     use portcullis_authz::tag::Tag;
-    use sqlx::Connection as _;
+    use sqlx::postgres::PgConnectOptions;
+    use sqlx::{ConnectOptions as _, Connection as _};
 
     use super::chunk;
     use super::find::{ChunkSource, INLINE_IDS, Reach};
@@ -327,16 +328,11 @@ mod tests {
             .execute(&mut admin)
             .await
             .unwrap();
-        let (head, query) = base.split_once('?').unwrap_or((&base, ""));
-        let at = head
-            .rfind('/')
-            .filter(|&i| i > "postgres://".len())
-            .unwrap_or(head.len());
-        let url = format!(
-            "{}/{name}{}{query}",
-            &head[..at],
-            if query.is_empty() { "" } else { "?" }
-        );
+        let url = PgConnectOptions::from_str(&base)
+            .unwrap()
+            .database(&name)
+            .to_url_lossy()
+            .to_string();
         let store = Store::open(&url).await.unwrap();
         head_carries_what_reach_names(&store).await;
         store.close().await;
